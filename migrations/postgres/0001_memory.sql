@@ -1,0 +1,36 @@
+-- rawstore memory domain: threads, messages, resources. Every object is prefixed rs_; tenant_id leads every key.
+-- depends:
+CREATE TABLE rs_threads (
+    tenant_id   text COLLATE "C" NOT NULL,
+    id          text COLLATE "C" NOT NULL,
+    resource_id text COLLATE "C" NOT NULL,
+    title       text,
+    metadata    jsonb,
+    created_at  timestamptz NOT NULL,
+    updated_at  timestamptz NOT NULL,
+    CONSTRAINT rs_threads_pkey PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX rs_threads_resource_created_idx ON rs_threads (tenant_id, resource_id, created_at, id);
+CREATE INDEX rs_threads_resource_updated_idx ON rs_threads (tenant_id, resource_id, updated_at, id);
+CREATE TABLE rs_messages (
+    tenant_id   text COLLATE "C" NOT NULL,
+    id          text COLLATE "C" NOT NULL,
+    thread_id   text COLLATE "C" NOT NULL,
+    role        text NOT NULL,
+    type        text NOT NULL,
+    content     jsonb NOT NULL,
+    resource_id text COLLATE "C",
+    created_at  timestamptz NOT NULL,
+    CONSTRAINT rs_messages_pkey PRIMARY KEY (tenant_id, id),
+    CONSTRAINT rs_messages_thread_fk FOREIGN KEY (tenant_id, thread_id) REFERENCES rs_threads (tenant_id, id)
+);
+CREATE INDEX rs_messages_thread_idx ON rs_messages (tenant_id, thread_id, created_at, id);
+CREATE TABLE rs_resources (
+    tenant_id      text COLLATE "C" NOT NULL,
+    id             text COLLATE "C" NOT NULL,
+    working_memory text,
+    metadata       jsonb,
+    created_at     timestamptz NOT NULL,
+    updated_at     timestamptz NOT NULL,
+    CONSTRAINT rs_resources_pkey PRIMARY KEY (tenant_id, id)
+);

@@ -1,0 +1,163 @@
+"""The driver contract: a pool of connections with asyncpg-like verbs, rows as sequences, errors translated."""
+
+from __future__ import annotations
+
+import abc
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from ..errors import DatabaseError
+from ..sqlfiles import Dialect, Query, Style, batch_columns, compile_sql
+
+log = logging.getLogger("rawstore")
+Row = Sequence[Any]
+
+
+class Connection(abc.ABC):
+    """One database connection. Parameters arrive already positional; rows leave as sequences."""
+
+    dialect: Dialect
+    style: Style
+    begin_sql = "BEGIN"
+
+    def __init__(self) -> None:
+        self._depth = 0
+
+    @abc.abstractmethod
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+
+    @abc.abstractmethod
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for every row, in the driver's fastest batch form."""
+
+    @abc.abstractmethod
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        """All rows of a query."""
+
+    @abc.abstractmethod
+    async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
+        """The first row of a query, or None."""
+
+    @abc.abstractmethod
+    async def fetch_named(self, sql: str, args: Sequence[Any] = ()) -> tuple[list[str], list[Row]]:
+        """Column names and all rows of a query."""
+
+    @abc.abstractmethod
+    async def command(self, sql: str) -> None:
+        """A statement without parameters (transaction control)."""
+
+    # -- named queries -------------------------------------------------------------------------------
+
+    async def q_execute(self, q: Query, values: Mapping[str, Any]) -> int:
+        sql, args = q.compiled.render(values, self.style)
+        t = time.perf_counter()
+        n = await self.execute(sql, args)
+        _trace(q.name, t)
+        return n
+
+    async def q_fetch(self, q: Query, values: Mapping[str, Any]) -> list[Row]:
+        sql, args = q.compiled.render(values, self.style)
+        t = time.perf_counter()
+        rows = await self.fetch(sql, args)
+        _trace(q.name, t)
+        return rows
+
+    async def q_fetchrow(self, q: Query, values: Mapping[str, Any]) -> Row | None:
+        sql, args = q.compiled.render(values, self.style)
+        t = time.perf_counter()
+        row = await self.fetchrow(sql, args)
+        _trace(q.name, t)
+        return row
+
+    async def q_batch(self, q: Query, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Write many rows in one round trip: column arrays for `name[]` queries, else executemany."""
+        if not rows:
+            return
+        t = time.perf_counter()
+        c = q.compiled
+        if q.array_batch:
+            cols = batch_columns((c.args(r) for r in rows), len(c.order))
+            await self.execute(c.sql, cols)
+        else:
+            await self.executemany(c.sql, [c.args(r) for r in rows])
+        _trace(q.name, t)
+
+    # -- the application's own SQL with :name placeholders -------------------------------------------
+
+    def _app(self, sql: str, params: Mapping[str, Any] | None) -> tuple[str, tuple[Any, ...]]:
+        if not isinstance(sql, str) or not sql.strip():
+            from ..errors import InvalidInput
+
+            raise InvalidInput("sql must be a non-empty string")
+        return compile_sql(sql, self.style).render(params or {}, self.style)
+
+    # -- transactions ---------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A transaction, or a savepoint when one is already open on this connection."""
+        depth = self._depth
+        if depth == 0:
+            await self.command(self.begin_sql)
+        else:
+            await self.command(f"SAVEPOINT rs_sp{depth}")
+        self._depth = depth + 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = depth
+            try:
+                if depth == 0:
+                    await self.command("ROLLBACK")
+                else:
+                    await self.command(f"ROLLBACK TO SAVEPOINT rs_sp{depth}")
+            except Exception:  # the original error matters more than a failed rollback on a dead link
+                log.debug("rollback failed", exc_info=True)
+            raise
+        else:
+            self._depth = depth
+            if depth == 0:
+                await self.command("COMMIT")
+            else:
+                await self.command(f"RELEASE SAVEPOINT rs_sp{depth}")
+
+
+class Driver(abc.ABC):
+    """A pool of connections to one database."""
+
+    dialect: Dialect
+    style: Style
+
+    @abc.abstractmethod
+    async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def acquire(self) -> Any:
+        """An async context manager yielding a Connection."""
+
+    async def fetchrow_once(self, q: Query, values: Mapping[str, Any]) -> Row | None:
+        """One row from a query on a pooled connection held only for this call."""
+        async with self.acquire() as conn:
+            row: Row | None = await conn.q_fetchrow(q, values)
+            return row
+
+    # Codecs: how a UTC datetime crosses this driver.
+    ts_out: Callable[[datetime], Any]
+    ts_in: Callable[[Any], datetime]
+
+
+def _trace(name: str, t0: float) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("query %s took %.3f ms", name, (time.perf_counter() - t0) * 1000)
+
+
+def fail(exc: BaseException) -> DatabaseError:
+    return DatabaseError(f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,150 @@
+"""aiomysql (MySQL and MariaDB): an autocommit pool (no stale snapshots), UTC sessions, errno-based mapping."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import aiomysql
+import pymysql
+
+from ..errors import Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
+from .base import Connection, Driver, Row
+
+_LOST = {2003, 2006, 2013, 2014, 2045, 2055, 1053, 1927}
+_INVALID = {1264, 1366, 1406, 1292, 3140, 4025, 4078, 3819, 1048}
+
+
+def translate(exc: BaseException) -> RawstoreError:
+    if isinstance(exc, RawstoreError):
+        return exc
+    msg = f"{type(exc).__name__}: {exc}"
+    code = exc.args[0] if isinstance(exc, pymysql.err.Error) and exc.args and isinstance(exc.args[0], int) else 0
+    if code == 1062:
+        return Conflict(msg)
+    if code == 1452:
+        return NotFound(msg)
+    if code == 1451:
+        return Conflict(msg)
+    if code in _INVALID:
+        return InvalidInput(msg)
+    if code in _LOST or isinstance(exc, (OSError, asyncio.TimeoutError, pymysql.err.InterfaceError)):
+        return ConnectionLost(msg)
+    return DatabaseError(msg)
+
+
+class MyConnection(Connection):
+    dialect = "mysql"
+    style = "format"
+    begin_sql = "START TRANSACTION"
+
+    def __init__(self, raw: aiomysql.Connection) -> None:
+        super().__init__()
+        self.raw = raw
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        try:
+            async with self.raw.cursor() as cur:
+                return int(await cur.execute(sql, tuple(args)))
+        except Exception as e:
+            raise translate(e) from e
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            async with self.raw.cursor() as cur:
+                await cur.executemany(sql, rows)
+        except Exception as e:
+            raise translate(e) from e
+
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        try:
+            async with self.raw.cursor() as cur:
+                await cur.execute(sql, tuple(args))
+                return list(await cur.fetchall())
+        except Exception as e:
+            raise translate(e) from e
+
+    async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
+        try:
+            async with self.raw.cursor() as cur:
+                await cur.execute(sql, tuple(args))
+                row: Row | None = await cur.fetchone()
+                return row
+        except Exception as e:
+            raise translate(e) from e
+
+    async def fetch_named(self, sql: str, args: Sequence[Any] = ()) -> tuple[list[str], list[Row]]:
+        try:
+            async with self.raw.cursor() as cur:
+                await cur.execute(sql, tuple(args))
+                names = [d[0] for d in cur.description or ()]
+                return names, list(await cur.fetchall())
+        except Exception as e:
+            raise translate(e) from e
+
+    async def command(self, sql: str) -> None:
+        try:
+            async with self.raw.cursor() as cur:
+                await cur.execute(sql)
+        except Exception as e:
+            raise translate(e) from e
+
+
+def ts_out(v: datetime) -> datetime:
+    return v.astimezone(UTC).replace(tzinfo=None)
+
+
+def ts_in(v: datetime) -> datetime:
+    return v.replace(tzinfo=UTC)
+
+
+class MyDriver(Driver):
+    dialect = "mysql"
+    style = "format"
+    ts_out = staticmethod(ts_out)
+    ts_in = staticmethod(ts_in)
+
+    def __init__(self, params: dict[str, Any], *, min_size: int, max_size: int, connect_timeout: float) -> None:
+        self.params = params
+        self.min_size = min_size
+        self.max_size = max_size
+        self.connect_timeout = connect_timeout
+        self.pool: aiomysql.Pool | None = None
+
+    async def open(self) -> None:
+        try:
+            self.pool = await aiomysql.create_pool(
+                minsize=self.min_size,
+                maxsize=self.max_size,
+                autocommit=True,
+                charset="utf8mb4",
+                connect_timeout=self.connect_timeout,
+                init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                pool_recycle=3600,
+                **self.params,
+            )
+        except Exception as e:
+            raise translate(e) from e
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            await self.pool.wait_closed()
+            self.pool = None
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[MyConnection]:
+        if self.pool is None:
+            raise ConnectionLost("the store is closed")
+        try:
+            raw = await self.pool.acquire()
+        except Exception as e:
+            raise translate(e) from e
+        conn = MyConnection(raw)
+        try:
+            yield conn
+        finally:
+            self.pool.release(raw)

@@ -1,0 +1,161 @@
+"""aiosqlite: a small pool of WAL connections; each verb runs as one call in the connection's worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from ..errors import Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
+from .base import Connection, Driver, Row
+
+T = TypeVar("T")
+TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def translate(exc: BaseException) -> RawstoreError:
+    if isinstance(exc, RawstoreError):
+        return exc
+    msg = f"{type(exc).__name__}: {exc}"
+    text = str(exc)
+    if isinstance(exc, sqlite3.IntegrityError):
+        if "FOREIGN KEY" in text:
+            return NotFound(msg)
+        if "CHECK constraint" in text or "NOT NULL" in text:
+            return InvalidInput(msg)
+        return Conflict(msg)
+    if isinstance(exc, (sqlite3.DataError, OverflowError)):
+        return InvalidInput(msg)
+    if isinstance(exc, sqlite3.ProgrammingError) and "closed" in text:
+        return ConnectionLost(msg)
+    if isinstance(exc, sqlite3.OperationalError) and ("unable to open" in text or "disk I/O" in text):
+        return ConnectionLost(msg)
+    if isinstance(exc, ValueError) and "no active connection" in text:
+        return ConnectionLost(msg)
+    return DatabaseError(msg)
+
+
+class LiteConnection(Connection):
+    dialect = "sqlite"
+    style = "qmark"
+    begin_sql = "BEGIN IMMEDIATE"
+
+    def __init__(self, raw: aiosqlite.Connection) -> None:
+        super().__init__()
+        self.raw = raw
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        # aiosqlite's _execute runs fn in the connection's thread: one hop per verb instead of several.
+        db = self.raw._connection
+        if db is None:
+            raise ConnectionLost("the sqlite connection is closed")
+        try:
+            return await self.raw._execute(fn, db)
+        except Exception as e:
+            raise translate(e) from e
+
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        return await self._run(lambda db: db.execute(sql, args).rowcount)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._run(lambda db: db.executemany(sql, rows))
+
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        return await self._run(lambda db: db.execute(sql, args).fetchall())
+
+    async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
+        def one(db: sqlite3.Connection) -> Row | None:
+            row: Row | None = db.execute(sql, args).fetchone()
+            return row
+
+        return await self._run(one)
+
+    async def fetch_named(self, sql: str, args: Sequence[Any] = ()) -> tuple[list[str], list[Row]]:
+        def run(db: sqlite3.Connection) -> tuple[list[str], list[Row]]:
+            cur = db.execute(sql, args)
+            return [d[0] for d in cur.description or ()], cur.fetchall()
+
+        return await self._run(run)
+
+    async def command(self, sql: str) -> None:
+        await self._run(lambda db: db.execute(sql))
+
+
+def ts_out(v: datetime) -> str:
+    return v.astimezone(UTC).strftime(TS_FORMAT)
+
+
+def ts_in(v: str) -> datetime:
+    return datetime.fromisoformat(v).replace(tzinfo=UTC)
+
+
+class LiteDriver(Driver):
+    dialect = "sqlite"
+    style = "qmark"
+    ts_out = staticmethod(ts_out)
+    ts_in = staticmethod(ts_in)
+
+    def __init__(self, path: str, *, max_size: int, busy_timeout_ms: int = 30000) -> None:
+        self.path = path
+        self.max_size = max_size
+        self.busy_timeout_ms = busy_timeout_ms
+        self._idle: asyncio.Queue[aiosqlite.Connection] | None = None
+        self._all: list[aiosqlite.Connection] = []
+        self._lock = asyncio.Lock()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        try:
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+            await conn.execute("PRAGMA foreign_keys=ON")
+        except Exception as e:
+            raise translate(e) from e
+        return conn
+
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            parent = Path(self.path).parent
+            if not parent.is_dir():
+                raise ConnectionLost(f"sqlite: folder {parent} does not exist")
+        self._idle = asyncio.Queue()
+        conn = await self._connect()
+        self._all.append(conn)
+        self._idle.put_nowait(conn)
+
+    async def close(self) -> None:
+        conns, self._all, self._idle = self._all, [], None
+        for c in conns:
+            try:
+                await c.close()
+            except Exception:  # closing a broken connection must not hide the others
+                pass
+
+    async def _get(self) -> aiosqlite.Connection:
+        idle = self._idle
+        if idle is None:
+            raise ConnectionLost("the store is closed")
+        if idle.empty() and len(self._all) < self.max_size:
+            async with self._lock:
+                if idle.empty() and len(self._all) < self.max_size:
+                    conn = await self._connect()
+                    self._all.append(conn)
+                    return conn
+        return await idle.get()
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[LiteConnection]:
+        raw = await self._get()
+        conn = LiteConnection(raw)
+        try:
+            yield conn
+        finally:
+            if self._idle is not None:
+                self._idle.put_nowait(raw)

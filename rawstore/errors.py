@@ -1,0 +1,43 @@
+"""Typed errors. Every driver error leaves rawstore as a RawstoreError subclass with the cause chained."""
+
+from __future__ import annotations
+
+
+class RawstoreError(Exception):
+    """Base class of every error rawstore raises."""
+
+
+class InvalidInput(RawstoreError, ValueError):
+    """An argument was rejected before anything was written."""
+
+
+class NotFound(RawstoreError, LookupError):
+    """A row the call needs does not exist (in the current tenant)."""
+
+
+class Conflict(RawstoreError):
+    """The write collides with existing data (a duplicate id, a stale version)."""
+
+
+class TenantRequired(RawstoreError):
+    """The store was opened with tenancy="required" and no tenant is set."""
+
+
+class ConnectionLost(RawstoreError):
+    """The database could not be reached, or the connection broke mid-call."""
+
+
+class LeaseLost(Conflict):
+    """A job's lease is no longer held by the caller."""
+
+
+class DatabaseError(RawstoreError):
+    """Any other error reported by the database or its driver."""
+
+
+class ConfigError(RawstoreError):
+    """A bad URL, option, SQL file or migration folder."""
+
+
+class MigrationError(RawstoreError):
+    """Applying or rolling back migrations failed."""

@@ -1,0 +1,661 @@
+"""The memory domain: threads, messages and resources (`store.memory`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+from .context import Context
+from .cursor import decode_cursor, encode_cursor
+from .drivers.base import Connection, Row
+from .errors import Conflict, InvalidInput, NotFound
+from .ids import uuid7
+from .records import Include, Message, MessageUpdate, Page, Resource, Thread
+from .timeutil import MAX_TS, MIN_TS, utcnow
+from .validate import (
+    MAX_SHORT,
+    MAX_TITLE,
+    check_choice,
+    check_dt,
+    check_id,
+    check_ids,
+    check_limit,
+    check_metadata,
+    check_text,
+    encode_json,
+    encode_optional_json,
+)
+
+_decode = msgspec.json.decode
+# Sorts after every id a caller can write (ids hold no NUL and are compared byte-wise everywhere).
+_MAX_ID = "\U0010ffff" * 2
+_CHUNK = 1000
+MAX_WORKING_MEMORY = 16 * 1024 * 1024
+
+OrderBy = Literal["created_at", "updated_at"]
+Direction = Literal["asc", "desc"]
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+class MemoryStore:
+    """Threads, messages and resources of the current tenant. Reach it as `store.memory` or `tx.memory`."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    # -- row decoding -----------------------------------------------------------------------------------
+
+    def _thread(self, r: Row) -> Thread:
+        ts = self._ctx.ts_in
+        meta = r[3]
+        return Thread(r[0], r[1], r[2], None if meta is None else _decode(meta), ts(r[4]), ts(r[5]))
+
+    def _message(self, r: Row) -> Message:
+        return Message(r[0], r[1], r[2], _decode(r[3]), r[4], r[5], self._ctx.ts_in(r[6]))
+
+    def _resource(self, r: Row) -> Resource:
+        ts = self._ctx.ts_in
+        meta = r[2]
+        return Resource(r[0], r[1], None if meta is None else _decode(meta), ts(r[3]), ts(r[4]))
+
+    # -- threads ----------------------------------------------------------------------------------------
+
+    async def get_thread(self, thread_id: str, *, resource_id: str | None = None) -> Thread | None:
+        """The thread, or None when it is missing or (if `resource_id` is given) belongs to another resource."""
+        t = self._ctx.tenant()
+        check_id(thread_id, "thread_id")
+        if resource_id is not None:
+            check_id(resource_id, "resource_id")
+        row = await self._ctx.fetchrow(self._ctx.q("memory.get_thread"), {"tenant_id": t, "id": thread_id})
+        if row is None:
+            return None
+        thread = self._thread(row)
+        if resource_id is not None and thread.resource_id != resource_id:
+            return None
+        return thread
+
+    async def save_thread(self, thread: Thread) -> Thread:
+        """Insert the thread, or update title, metadata, resource_id and updated_at of an existing id.
+
+        An existing thread keeps its created_at; the stored thread is returned.
+        """
+        t = self._ctx.tenant()
+        values = self._thread_values(t, thread)
+        async with self._ctx.write() as conn:
+            await conn.q_execute(self._ctx.q("memory.upsert_thread"), values)
+            row = await conn.q_fetchrow(self._ctx.q("memory.get_thread"), {"tenant_id": t, "id": thread.id})
+        assert row is not None
+        return self._thread(row)
+
+    def _thread_values(self, t: str, thread: object) -> dict[str, Any]:
+        if not isinstance(thread, Thread):
+            raise InvalidInput(f"expected a rawstore.Thread, got {type(thread).__name__}")
+        out = self._ctx.ts_out
+        return {
+            "tenant_id": t,
+            "id": check_id(thread.id, "thread.id"),
+            "resource_id": check_id(thread.resource_id, "thread.resource_id"),
+            "title": check_text(thread.title, "thread.title", MAX_TITLE, optional=True),
+            "metadata": encode_optional_json(check_metadata(thread.metadata, "thread.metadata"), "thread.metadata"),
+            "created_at": out(check_dt(thread.created_at, "thread.created_at")),
+            "updated_at": out(check_dt(thread.updated_at, "thread.updated_at")),
+        }
+
+    async def update_thread(
+        self, thread_id: str, *, title: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> Thread:
+        """Replace the title (if given), merge `metadata` shallowly into the stored one, bump updated_at.
+
+        Raises NotFound when the thread does not exist.
+        """
+        t = self._ctx.tenant()
+        check_id(thread_id, "thread_id")
+        check_text(title, "title", MAX_TITLE, optional=True)
+        check_metadata(metadata)
+        encode_optional_json(metadata, "metadata")
+        async with self._ctx.write() as conn:
+            row = await conn.q_fetchrow(self._ctx.q("memory.lock_thread"), {"tenant_id": t, "id": thread_id})
+            if row is None:
+                raise NotFound(f"thread {thread_id!r} does not exist")
+            cur = self._thread(row)
+            merged = dict(cur.metadata or {})
+            merged.update(metadata or {})
+            new_meta = merged if (cur.metadata is not None or metadata is not None) else None
+            now = utcnow()
+            await conn.q_execute(
+                self._ctx.q("memory.update_thread"),
+                {
+                    "tenant_id": t,
+                    "id": thread_id,
+                    "title": cur.title if title is None else title,
+                    "metadata": encode_optional_json(new_meta, "metadata"),
+                    "updated_at": self._ctx.ts_out(now),
+                },
+            )
+            row = await conn.q_fetchrow(self._ctx.q("memory.get_thread"), {"tenant_id": t, "id": thread_id})
+        assert row is not None
+        return self._thread(row)
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """Delete the thread and all its messages in one transaction; a missing thread is not an error."""
+        t = self._ctx.tenant()
+        check_id(thread_id, "thread_id")
+        values = {"tenant_id": t, "id": thread_id}
+        async with self._ctx.write() as conn:
+            await conn.q_execute(self._ctx.q("memory.delete_thread_messages"), values)
+            await conn.q_execute(self._ctx.q("memory.delete_thread"), values)
+
+    async def list_threads(
+        self,
+        resource_id: str,
+        *,
+        order_by: OrderBy = "created_at",
+        direction: Direction = "desc",
+        limit: int = 100,
+        cursor: str | None = None,
+        with_total: bool = False,
+    ) -> Page[Thread]:
+        """A page of a resource's threads ordered by (`order_by`, id); pass `next_cursor` back for the next page."""
+        t = self._ctx.tenant()
+        check_id(resource_id, "resource_id")
+        check_choice(order_by, "order_by", ("created_at", "updated_at"))
+        check_choice(direction, "direction", ("asc", "desc"))
+        check_limit(limit)
+        kind = f"threads:{order_by}:{direction}"
+        if cursor is not None:
+            c_ts, c_id = decode_cursor(cursor, kind)
+        elif direction == "asc":
+            c_ts, c_id = MIN_TS, ""
+        else:
+            c_ts, c_id = MAX_TS, _MAX_ID
+        field = "created" if order_by == "created_at" else "updated"
+        q = self._ctx.q(f"memory.threads_{field}_{direction}")
+        values = {
+            "tenant_id": t,
+            "resource_id": resource_id,
+            "c_ts": self._ctx.ts_out(c_ts),
+            "c_id": c_id,
+            "limit": limit + 1,
+        }
+        async with self._ctx.plain() as conn:
+            rows = await conn.q_fetch(q, values) if limit else []
+            total = None
+            if with_total:
+                total = int((await conn.q_fetch(self._ctx.q("memory.count_threads"), values))[0][0])
+        items = [self._thread(r) for r in rows[:limit]]
+        has_more = len(rows) > limit
+        nxt = None
+        if has_more:
+            last = items[-1]
+            nxt = encode_cursor(kind, getattr(last, order_by), last.id)
+        return Page(items, nxt, has_more, total)
+
+    # -- messages ---------------------------------------------------------------------------------------
+
+    def _message_values(self, t: str, i: int, m: object) -> dict[str, Any]:
+        if not isinstance(m, Message):
+            raise InvalidInput(f"messages[{i}] must be a rawstore.Message, got {type(m).__name__}")
+        if m.thread_id is None:
+            raise InvalidInput(f"messages[{i}] has no thread_id")
+        if m.role is None:
+            raise InvalidInput(f"messages[{i}] has no role")
+        return {
+            "tenant_id": t,
+            "id": check_id(m.id, f"messages[{i}].id"),
+            "thread_id": check_id(m.thread_id, f"messages[{i}].thread_id"),
+            "role": check_text(m.role, f"messages[{i}].role", MAX_SHORT, blank=False),
+            "type": check_text(m.type, f"messages[{i}].type", MAX_SHORT, blank=False),
+            "content": encode_json(m.content, f"messages[{i}].content"),
+            "resource_id": None if m.resource_id is None else check_id(m.resource_id, f"messages[{i}].resource_id"),
+            "created_at": self._ctx.ts_out(check_dt(m.created_at, f"messages[{i}].created_at")),
+        }
+
+    async def _require_threads(self, conn: Connection, t: str, thread_ids: Iterable[str]) -> None:
+        wanted = sorted(set(thread_ids))
+        found: set[str] = set()
+        for chunk in _chunks(wanted):
+            rows = await conn.q_fetch(self._ctx.q("memory.existing_threads"), {"tenant_id": t, "ids": list(chunk)})
+            found.update(r[0] for r in rows)
+        missing = [x for x in wanted if x not in found]
+        if missing:
+            raise NotFound(f"thread {missing[0]!r} does not exist" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+
+    async def _touch(self, conn: Connection, t: str, thread_ids: Iterable[str], now: datetime) -> None:
+        ids = sorted(set(thread_ids))
+        for chunk in _chunks(ids):
+            await conn.q_execute(
+                self._ctx.q("memory.touch_threads"), {"tenant_id": t, "ids": list(chunk), "now": self._ctx.ts_out(now)}
+            )
+
+    async def save_messages(self, messages: Sequence[Message]) -> list[Message]:
+        """Save a batch atomically: insert new ids, update existing ones (which keep created_at and may move thread).
+
+        Every referenced thread must exist (else NotFound and nothing is written). Bumps updated_at of every thread
+        the batch touches, including threads a message moved away from. A repeated id keeps its last version.
+        Returns the stored messages, one per distinct id, in first-seen order.
+        """
+        t = self._ctx.tenant()
+        if isinstance(messages, (str, bytes, Message)) or not isinstance(messages, Sequence):
+            raise InvalidInput("messages must be a list of rawstore.Message")
+        if not messages:
+            return []
+        by_id: dict[str, dict[str, Any]] = {}
+        source: dict[str, Message] = {}
+        for i, m in enumerate(messages):
+            v = self._message_values(t, i, m)
+            by_id[v["id"]] = v
+            source[v["id"]] = m
+        rows = list(by_id.values())
+        ids = list(by_id)
+        now = utcnow()
+        async with self._ctx.write() as conn:
+            await self._require_threads(conn, t, (v["thread_id"] for v in rows))
+            old: dict[str, tuple[str, Any]] = {}
+            for chunk in _chunks(ids):
+                for r in await conn.q_fetch(
+                    self._ctx.q("memory.existing_messages"), {"tenant_id": t, "ids": list(chunk)}
+                ):
+                    old[r[0]] = (r[1], r[2])
+            await conn.q_batch(self._ctx.q("memory.upsert_messages"), rows)
+            touched = {v["thread_id"] for v in rows}
+            touched.update(th for th, _ in old.values())
+            await self._touch(conn, t, touched, now)
+        out: list[Message] = []
+        for mid, m in source.items():
+            prev = old.get(mid)
+            created = self._ctx.ts_in(prev[1]) if prev is not None else m.created_at
+            out.append(Message(m.id, m.thread_id, m.role, m.content, m.resource_id, m.type, created))
+        return out
+
+    async def list_messages(
+        self,
+        thread_id: str,
+        *,
+        limit: int = 40,
+        cursor: str | None = None,
+        direction: Direction = "asc",
+        since: datetime | None = None,
+        until: datetime | None = None,
+        resource_id: str | None = None,
+        include: Sequence[Include] = (),
+        with_total: bool = False,
+    ) -> Page[Message]:
+        """A page of the thread's messages by (created_at, id) in `direction`, plus any `include` context.
+
+        `since`/`until` are inclusive; `resource_id` filters the page rows. Each Include adds its target and up to
+        `before` older and `after` newer messages of the target's thread (or `Include.thread_id`); they are merged
+        without duplicates and sorted in the page's order. `next_cursor`, `has_more` and `total` describe the page
+        rows only; a missing include target is ignored; `limit=0` returns only the included rows.
+        """
+        t = self._ctx.tenant()
+        check_id(thread_id, "thread_id")
+        check_limit(limit)
+        check_choice(direction, "direction", ("asc", "desc"))
+        lo = MIN_TS if since is None else check_dt(since, "since")
+        hi = MAX_TS if until is None else check_dt(until, "until")
+        if resource_id is not None:
+            check_id(resource_id, "resource_id")
+        includes = self._check_includes(include)
+        kind = f"messages:{direction}"
+        if cursor is not None:
+            c_ts, c_id = decode_cursor(cursor, kind)
+        elif direction == "asc":
+            c_ts, c_id = lo, ""
+        else:
+            c_ts, c_id = hi, _MAX_ID
+        if direction == "asc" and c_ts > lo:
+            lo = c_ts
+        if direction == "desc" and c_ts < hi:
+            hi = c_ts
+        out = self._ctx.ts_out
+        values = {
+            "tenant_id": t,
+            "thread_id": thread_id,
+            "lo": out(lo),
+            "hi": out(hi),
+            "c_ts": out(c_ts),
+            "c_id": c_id,
+            "resource_id": resource_id,
+            "limit": limit + 1,
+        }
+        async with self._ctx.plain() as conn:
+            rows: Sequence[Row] = []
+            if limit:
+                rows = await conn.q_fetch(self._ctx.q(f"memory.messages_{direction}"), values)
+            total = None
+            if with_total:
+                count_values = dict(values, lo=out(MIN_TS if since is None else since), hi=out(MAX_TS if until is None else until))
+                total = int((await conn.q_fetch(self._ctx.q("memory.count_messages"), count_values))[0][0])
+            extra = await self._included(conn, t, includes) if includes else []
+        items = [self._message(r) for r in rows[:limit]]
+        has_more = len(rows) > limit
+        nxt = encode_cursor(kind, items[-1].created_at, items[-1].id) if has_more else None
+        if extra:
+            seen = {m.id for m in items}
+            for m in extra:
+                if m.id not in seen:
+                    seen.add(m.id)
+                    items.append(m)
+            items.sort(key=lambda m: (m.created_at, m.id), reverse=direction == "desc")
+        return Page(items, nxt, has_more, total)
+
+    def _check_includes(self, include: object) -> list[Include]:
+        if isinstance(include, (str, bytes, Include)) or not isinstance(include, (list, tuple)):
+            raise InvalidInput("include must be a list of rawstore.Include")
+        out: list[Include] = []
+        for i, inc in enumerate(include):
+            if not isinstance(inc, Include):
+                raise InvalidInput(f"include[{i}] must be a rawstore.Include, got {type(inc).__name__}")
+            check_id(inc.message_id, f"include[{i}].message_id")
+            check_limit(inc.before, f"include[{i}].before")
+            check_limit(inc.after, f"include[{i}].after")
+            if inc.thread_id is not None:
+                check_id(inc.thread_id, f"include[{i}].thread_id")
+            out.append(inc)
+        return out
+
+    async def _included(self, conn: Connection, t: str, includes: list[Include]) -> list[Message]:
+        ids = sorted({inc.message_id for inc in includes})
+        targets: dict[str, Message] = {}
+        for chunk in _chunks(ids):
+            for r in await conn.q_fetch(self._ctx.q("memory.get_messages"), {"tenant_id": t, "ids": list(chunk)}):
+                targets[r[0]] = self._message(r)
+        found: list[Message] = []
+        q = self._ctx.q("memory.message_window")
+        for inc in includes:
+            target = targets.get(inc.message_id)
+            if target is None:
+                continue
+            found.append(target)
+            if inc.before or inc.after:
+                rows = await conn.q_fetch(
+                    q,
+                    {
+                        "tenant_id": t,
+                        "thread_id": inc.thread_id or target.thread_id,
+                        "c_ts": self._ctx.ts_out(target.created_at),
+                        "c_id": target.id,
+                        "before": inc.before,
+                        "after": inc.after,
+                    },
+                )
+                found.extend(self._message(r) for r in rows)
+        return found
+
+    async def get_messages(self, ids: Sequence[str]) -> list[Message]:
+        """Messages by id across threads, ordered by (created_at, id); unknown ids are skipped."""
+        t = self._ctx.tenant()
+        wanted = sorted(set(check_ids(ids, "ids")))
+        if not wanted:
+            return []
+        rows: list[Row] = []
+        async with self._ctx.plain() as conn:
+            for chunk in _chunks(wanted):
+                rows.extend(await conn.q_fetch(self._ctx.q("memory.get_messages"), {"tenant_id": t, "ids": list(chunk)}))
+        out = [self._message(r) for r in rows]
+        out.sort(key=lambda m: (m.created_at, m.id))
+        return out
+
+    async def update_messages(self, updates: Sequence[MessageUpdate]) -> list[Message]:
+        """Apply partial updates atomically; unknown ids are ignored. Returns the updated messages.
+
+        Given fields replace stored ones, except that when the stored and the new content are both objects they
+        merge one level deep (and their `metadata` objects one level deeper). Bumps updated_at of the old and the
+        new thread of every updated message; a new thread must exist (else NotFound, nothing written).
+        """
+        t = self._ctx.tenant()
+        if isinstance(updates, (str, bytes, MessageUpdate)) or not isinstance(updates, Sequence):
+            raise InvalidInput("updates must be a list of rawstore.MessageUpdate")
+        for i, u in enumerate(updates):
+            if not isinstance(u, MessageUpdate):
+                raise InvalidInput(f"updates[{i}] must be a rawstore.MessageUpdate, got {type(u).__name__}")
+            check_id(u.id, f"updates[{i}].id")
+            check_text(u.role, f"updates[{i}].role", MAX_SHORT, optional=True, blank=False)
+            check_text(u.type, f"updates[{i}].type", MAX_SHORT, optional=True, blank=False)
+            if u.thread_id is not None:
+                check_id(u.thread_id, f"updates[{i}].thread_id")
+            if u.resource_id is not None:
+                check_id(u.resource_id, f"updates[{i}].resource_id")
+            if u.content is not None:
+                encode_json(u.content, f"updates[{i}].content")
+        if not updates:
+            return []
+        ids = sorted({u.id for u in updates})
+        now = utcnow()
+        async with self._ctx.write() as conn:
+            current: dict[str, Message] = {}
+            for chunk in _chunks(ids):
+                for r in await conn.q_fetch(self._ctx.q("memory.lock_messages"), {"tenant_id": t, "ids": list(chunk)}):
+                    current[r[0]] = self._message(r)
+            touched: set[str] = set()
+            changed: dict[str, Message] = {}
+            for u in updates:
+                m = changed.get(u.id) or current.get(u.id)
+                if m is None:
+                    continue
+                touched.add(m.thread_id)
+                changed[u.id] = Message(
+                    m.id,
+                    u.thread_id if u.thread_id is not None else m.thread_id,
+                    u.role if u.role is not None else m.role,
+                    m.content if u.content is None else _merge_content(m.content, u.content),
+                    u.resource_id if u.resource_id is not None else m.resource_id,
+                    u.type if u.type is not None else m.type,
+                    m.created_at,
+                )
+            if not changed:
+                return []
+            new_threads = {m.thread_id for m in changed.values()}
+            await self._require_threads(conn, t, new_threads - touched)
+            rows = [
+                {
+                    "tenant_id": t,
+                    "id": m.id,
+                    "thread_id": m.thread_id,
+                    "role": m.role,
+                    "type": m.type,
+                    "content": encode_json(m.content, "content"),
+                    "resource_id": m.resource_id,
+                }
+                for m in changed.values()
+            ]
+            q = self._ctx.q("memory.update_message")
+            for v in rows:
+                await conn.q_execute(q, v)
+            await self._touch(conn, t, touched | new_threads, now)
+        return list(changed.values())
+
+    async def delete_messages(self, ids: Sequence[str]) -> int:
+        """Delete messages by id; returns how many were deleted and bumps updated_at of their threads."""
+        t = self._ctx.tenant()
+        wanted = sorted(set(check_ids(ids, "ids")))
+        if not wanted:
+            return 0
+        now = utcnow()
+        deleted = 0
+        async with self._ctx.write() as conn:
+            threads: set[str] = set()
+            for chunk in _chunks(wanted):
+                values = {"tenant_id": t, "ids": list(chunk)}
+                threads.update(r[0] for r in await conn.q_fetch(self._ctx.q("memory.message_threads"), values))
+                deleted += await conn.q_execute(self._ctx.q("memory.delete_messages"), values)
+            await self._touch(conn, t, threads, now)
+        return deleted
+
+    async def clone_thread(
+        self,
+        source_thread_id: str,
+        *,
+        new_thread_id: str | None = None,
+        title: str | None = None,
+        resource_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> tuple[Thread, list[Message]]:
+        """Copy a thread and its messages (only the newest `limit` if given) under new ids, in the same order.
+
+        The new thread's title defaults to "Clone of <title>", its resource to the source's, and its metadata
+        (`metadata`, else the source's) gains a "clone" entry naming the source thread. NotFound if the source is
+        missing; Conflict if `new_thread_id` already exists.
+        """
+        t = self._ctx.tenant()
+        check_id(source_thread_id, "source_thread_id")
+        if new_thread_id is not None:
+            check_id(new_thread_id, "new_thread_id")
+        check_text(title, "title", MAX_TITLE, optional=True)
+        if resource_id is not None:
+            check_id(resource_id, "resource_id")
+        check_metadata(metadata)
+        encode_optional_json(metadata, "metadata")
+        if limit is not None:
+            check_limit(limit)
+        new_id = new_thread_id or uuid7()
+        now = utcnow()
+        async with self._ctx.write() as conn:
+            row = await conn.q_fetchrow(self._ctx.q("memory.get_thread"), {"tenant_id": t, "id": source_thread_id})
+            if row is None:
+                raise NotFound(f"source thread {source_thread_id!r} does not exist")
+            src = self._thread(row)
+            if await conn.q_fetchrow(self._ctx.q("memory.get_thread"), {"tenant_id": t, "id": new_id}) is not None:
+                raise Conflict(f"thread {new_id!r} already exists")
+            src_msgs = await self._all_messages(conn, t, source_thread_id, limit)
+            meta = dict(metadata if metadata is not None else (src.metadata or {}))
+            meta["clone"] = {
+                "source_thread_id": source_thread_id,
+                "cloned_at": now.isoformat(),
+                "last_message_id": src_msgs[-1].id if src_msgs else None,
+            }
+            thread = Thread(
+                new_id,
+                resource_id or src.resource_id,
+                title if title is not None else f"Clone of {src.title if src.title is not None else src.id}",
+                meta,
+                now,
+                now,
+            )
+            await conn.q_execute(self._ctx.q("memory.insert_thread"), self._thread_values(t, thread))
+            copies = [
+                Message(uuid7(), new_id, m.role, m.content, thread.resource_id if resource_id else m.resource_id, m.type, m.created_at)
+                for m in src_msgs
+            ]
+            rows = [self._message_values(t, i, m) for i, m in enumerate(copies)]
+            for i in range(0, len(rows), _CHUNK):
+                await conn.q_batch(self._ctx.q("memory.upsert_messages"), rows[i : i + _CHUNK])
+        return thread, copies
+
+    async def _all_messages(self, conn: Connection, t: str, thread_id: str, limit: int | None) -> list[Message]:
+        direction = "asc" if limit is None else "desc"
+        want = limit if limit is not None else None
+        c_ts, c_id = (MIN_TS, "") if direction == "asc" else (MAX_TS, _MAX_ID)
+        out: list[Message] = []
+        q = self._ctx.q(f"memory.messages_{direction}")
+        while want is None or len(out) < want:
+            n = 5000 if want is None else min(5000, want - len(out))
+            rows = await conn.q_fetch(
+                q,
+                {
+                    "tenant_id": t,
+                    "thread_id": thread_id,
+                    "lo": self._ctx.ts_out(MIN_TS if direction == "desc" else c_ts),
+                    "hi": self._ctx.ts_out(MAX_TS if direction == "asc" else c_ts),
+                    "c_ts": self._ctx.ts_out(c_ts),
+                    "c_id": c_id,
+                    "resource_id": None,
+                    "limit": n,
+                },
+            )
+            batch = [self._message(r) for r in rows]
+            out.extend(batch)
+            if len(batch) < n:
+                break
+            c_ts, c_id = batch[-1].created_at, batch[-1].id
+        if direction == "desc":
+            out.reverse()
+        return out
+
+    # -- resources --------------------------------------------------------------------------------------
+
+    async def get_resource(self, resource_id: str) -> Resource | None:
+        """The resource, or None."""
+        t = self._ctx.tenant()
+        check_id(resource_id, "resource_id")
+        row = await self._ctx.fetchrow(self._ctx.q("memory.get_resource"), {"tenant_id": t, "id": resource_id})
+        return None if row is None else self._resource(row)
+
+    async def save_resource(self, resource: Resource) -> Resource:
+        """Insert the resource, or replace its working memory, metadata and updated_at (created_at is kept)."""
+        t = self._ctx.tenant()
+        if not isinstance(resource, Resource):
+            raise InvalidInput(f"expected a rawstore.Resource, got {type(resource).__name__}")
+        out = self._ctx.ts_out
+        values = {
+            "tenant_id": t,
+            "id": check_id(resource.id, "resource.id"),
+            "working_memory": check_text(
+                resource.working_memory, "resource.working_memory", MAX_WORKING_MEMORY, optional=True
+            ),
+            "metadata": encode_optional_json(check_metadata(resource.metadata, "resource.metadata"), "resource.metadata"),
+            "created_at": out(check_dt(resource.created_at, "resource.created_at")),
+            "updated_at": out(check_dt(resource.updated_at, "resource.updated_at")),
+        }
+        async with self._ctx.write() as conn:
+            await conn.q_execute(self._ctx.q("memory.upsert_resource"), values)
+            row = await conn.q_fetchrow(self._ctx.q("memory.get_resource"), {"tenant_id": t, "id": resource.id})
+        assert row is not None
+        return self._resource(row)
+
+    async def update_resource(
+        self, resource_id: str, *, working_memory: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> Resource:
+        """Create the resource if missing, replace its working memory if given, merge `metadata` shallowly.
+
+        The read-merge-write holds a row lock (a write transaction on SQLite), so concurrent updates of distinct
+        keys all survive.
+        """
+        t = self._ctx.tenant()
+        check_id(resource_id, "resource_id")
+        check_text(working_memory, "working_memory", MAX_WORKING_MEMORY, optional=True)
+        check_metadata(metadata)
+        encode_optional_json(metadata, "metadata")
+        now = utcnow()
+        key = {"tenant_id": t, "id": resource_id}
+        # Create outside the locking transaction: on InnoDB an INSERT IGNORE followed by a locking read in one
+        # transaction deadlocks under concurrency (shared then exclusive lock on the same key).
+        async with self._ctx.plain() as conn:
+            await conn.q_execute(self._ctx.q("memory.ensure_resource"), dict(key, now=self._ctx.ts_out(now)))
+        async with self._ctx.write() as conn:
+            row = await conn.q_fetchrow(self._ctx.q("memory.lock_resource"), key)
+            if row is None:
+                raise NotFound(f"resource {resource_id!r} was deleted concurrently")
+            cur = self._resource(row)
+            merged = dict(cur.metadata or {})
+            merged.update(metadata or {})
+            new_meta = merged if (cur.metadata is not None or metadata is not None) else None
+            await conn.q_execute(
+                self._ctx.q("memory.update_resource"),
+                dict(
+                    key,
+                    working_memory=cur.working_memory if working_memory is None else working_memory,
+                    metadata=encode_optional_json(new_meta, "metadata"),
+                    now=self._ctx.ts_out(now),
+                ),
+            )
+            row = await conn.q_fetchrow(self._ctx.q("memory.get_resource"), key)
+        assert row is not None
+        return self._resource(row)
+
+
+def _merge_content(old: Any, new: Any) -> Any:
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return new
+    merged = {**old, **new}
+    if isinstance(old.get("metadata"), dict) and isinstance(new.get("metadata"), dict):
+        merged["metadata"] = {**old["metadata"], **new["metadata"]}
+    return merged

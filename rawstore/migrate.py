@@ -1,0 +1,120 @@
+"""Schema migrations with yoyo, one folder per dialect, applied under yoyo's lock with rawstore's own history tables."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from typing import Any
+
+from .errors import ConfigError, MigrationError
+from .sqlfiles import data_dir
+from .url import Target, parse_url, redact
+
+log = logging.getLogger("rawstore")
+
+MIGRATION_TABLE = "rs_yoyo_migration"
+LOCK_TIMEOUT = 120
+
+
+class MigrationReport(list[str]):
+    """The ids of the migrations a call applied or rolled back (a list). It may also be awaited."""
+
+    def __await__(self) -> Generator[Any, None, MigrationReport]:
+        return self
+        yield  # pragma: no cover - makes this a generator
+
+
+def _backend(target: Target) -> Any:
+    from yoyo.connections import get_backend_class, parse_uri
+
+    try:
+        parsed = parse_uri(target.yoyo_url)
+        base = get_backend_class(parsed.scheme.lower())
+    except Exception as e:
+        raise ConfigError(f"cannot migrate {redact(target.url)}: {e}") from e
+    # yoyo's own tables would be unprefixed; the kit only ever creates rs_ objects.
+    cls = type(
+        "Rawstore" + base.__name__,
+        (base,),
+        {"log_table": "rs_yoyo_log", "lock_table": "rs_yoyo_lock", "version_table": "rs_yoyo_version"},
+    )
+    try:
+        backend = cls(parsed, MIGRATION_TABLE)
+        backend.init_database()
+    except Exception as e:
+        raise MigrationError(f"cannot connect to {redact(target.url)} for migrations: {e}") from e
+    return backend
+
+
+def _ensure_schema(target: Target, schema: str) -> None:
+    if target.dialect != "postgres" or schema == "public":
+        return
+    import psycopg
+
+    try:
+        with psycopg.connect(target.url, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())
+    except Exception as e:
+        raise MigrationError(f"cannot create schema {schema!r}: {e}") from e
+
+
+def _migrations(target: Target) -> Any:
+    from yoyo import read_migrations
+
+    return read_migrations(str(data_dir("migrations") / target.dialect))
+
+
+def migrate(url: str, *, schema: str = "public") -> MigrationReport:
+    """Apply every pending migration to the database at `url` (a direct URL, never through PgBouncer).
+
+    Safe to run from several processes at once: yoyo's lock lets one apply while the others wait.
+    Synchronous (yoyo is); from async code the result may also be awaited.
+    """
+    target = parse_url(url, schema=schema)
+    _ensure_schema(target, schema)
+    backend = _backend(target)
+    try:
+        migrations = _migrations(target)
+        with backend.lock(timeout=LOCK_TIMEOUT):
+            pending = backend.to_apply(migrations)
+            backend.apply_migrations(pending)
+        done = MigrationReport(m.id for m in pending)
+        if done:
+            log.info("applied migrations %s to %s", ", ".join(done), redact(url))
+        return done
+    except Exception as e:
+        raise MigrationError(f"migrating {redact(url)} failed: {e}") from e
+    finally:
+        backend.connection.close()
+
+
+def rollback(url: str, *, schema: str = "public", count: int | None = None) -> MigrationReport:
+    """Roll back applied migrations, newest first: all of them, or the newest `count`."""
+    target = parse_url(url, schema=schema)
+    backend = _backend(target)
+    try:
+        migrations = _migrations(target)
+        with backend.lock(timeout=LOCK_TIMEOUT):
+            todo = backend.to_rollback(migrations)
+            if count is not None:
+                todo = todo[:count]
+            backend.rollback_migrations(todo)
+        return MigrationReport(m.id for m in todo)
+    except Exception as e:
+        raise MigrationError(f"rolling back {redact(url)} failed: {e}") from e
+    finally:
+        backend.connection.close()
+
+
+def status(url: str, *, schema: str = "public") -> dict[str, bool]:
+    """Every migration id of this dialect, mapped to whether it is applied."""
+    target = parse_url(url, schema=schema)
+    backend = _backend(target)
+    try:
+        migrations = _migrations(target)
+        applied = backend.get_applied_migration_hashes()
+        return {m.id: m.hash in applied for m in migrations}
+    except Exception as e:
+        raise MigrationError(f"reading migration status of {redact(url)} failed: {e}") from e
+    finally:
+        backend.connection.close()

@@ -1,0 +1,77 @@
+"""Records of the memory domain (msgspec Structs), plus the generic Page returned by list calls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from .timeutil import utcnow
+
+T = TypeVar("T")
+
+
+class Thread(msgspec.Struct, kw_only=False):
+    """A conversation. `id` is chosen by the caller (for example the application's own project id)."""
+
+    id: str
+    resource_id: str
+    title: str | None = None
+    metadata: dict[str, Any] | None = None
+    created_at: datetime = msgspec.field(default_factory=utcnow)
+    updated_at: datetime = msgspec.field(default_factory=utcnow)
+
+
+class Message(msgspec.Struct):
+    """One message of a thread. `content` is any JSON value; `created_at` orders the thread."""
+
+    id: str
+    thread_id: str
+    role: str
+    content: Any
+    resource_id: str | None = None
+    type: str = "v2"
+    created_at: datetime = msgspec.field(default_factory=utcnow)
+
+
+class Resource(msgspec.Struct):
+    """A resource (usually a user) with its working memory and metadata."""
+
+    id: str
+    working_memory: str | None = None
+    metadata: dict[str, Any] | None = None
+    created_at: datetime = msgspec.field(default_factory=utcnow)
+    updated_at: datetime = msgspec.field(default_factory=utcnow)
+
+
+class MessageUpdate(msgspec.Struct):
+    """A partial update of one message: every field left None keeps its stored value."""
+
+    id: str
+    role: str | None = None
+    type: str | None = None
+    thread_id: str | None = None
+    resource_id: str | None = None
+    content: Any = None
+
+
+class Include(msgspec.Struct):
+    """Ask `list_messages` to add a message and up to `before` older and `after` newer neighbours.
+
+    The neighbours come from the target's own thread, or from `thread_id` when given.
+    """
+
+    message_id: str
+    before: int = 0
+    after: int = 0
+    thread_id: str | None = None
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """One page of a list. Pass `next_cursor` back as `cursor` for the next page; it is None on the last."""
+
+    items: list[T]
+    next_cursor: str | None
+    has_more: bool
+    total: int | None = None

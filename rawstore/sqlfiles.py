@@ -1,0 +1,210 @@
+"""Named queries read from `sql/<dialect>/<domain>.sql`, compiled to the driver's placeholder style.
+
+A file holds blocks that start with `-- name: <query>`; the `--` lines right after it are the docstring.
+Placeholders are `:name` in every dialect. A placeholder written `IN (:name)` takes a list, expanded to one
+placeholder per item on drivers without array parameters (PostgreSQL writes `= ANY(:name)` instead).
+A query whose name ends in `[]` is a column-array batch: `run_batch` sends one execute with a list per column
+(PostgreSQL `unnest`); other batch queries are sent with the driver's executemany.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError, InvalidInput
+
+Dialect = Literal["postgres", "mysql", "sqlite"]
+DIALECTS: tuple[Dialect, ...] = ("postgres", "mysql", "sqlite")
+Style = Literal["numeric", "format", "qmark"]
+STYLE: dict[Dialect, Style] = {"postgres": "numeric", "mysql": "format", "sqlite": "qmark"}
+
+_TOKENS = re.compile(
+    r"""
+    (?P<skip>'(?:[^']|'')*'            # string literal
+      | "(?:[^"]|"")*"                  # quoted identifier
+      | `[^`]*`                         # MySQL identifier
+      | --[^\n]*                        # line comment
+      | /\*.*?\*/                       # block comment
+      | ::                              # PostgreSQL cast
+    )
+    | (?P<list>\bIN\s*\(\s*:(?P<lname>[A-Za-z_]\w*)\s*\))
+    | (?P<param>(?<![\w:]):(?P<name>[A-Za-z_]\w*))
+    | (?P<pct>%)
+    """,
+    re.VERBOSE | re.DOTALL | re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """SQL in the driver's style plus the parameter names in positional order (repeats included)."""
+
+    sql: str
+    order: tuple[str, ...]
+    names: frozenset[str]
+    lists: frozenset[str]
+    pieces: tuple[str, ...] = ()
+
+    def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        try:
+            return tuple(values[n] for n in self.order)
+        except KeyError as e:
+            raise InvalidInput(f"missing SQL parameter :{e.args[0]}") from None
+
+    def render(self, values: Mapping[str, Any], style: Style) -> tuple[str, tuple[Any, ...]]:
+        """SQL and positional args for one execution, expanding list parameters where the style needs it."""
+        if not self.lists or style == "numeric":
+            return self.sql, self.args(values)
+        out: list[str] = [self.pieces[0]]
+        args: list[Any] = []
+        mark = "%s" if style == "format" else "?"
+        for i, name in enumerate(self.order):
+            try:
+                v = values[name]
+            except KeyError:
+                raise InvalidInput(f"missing SQL parameter :{name}") from None
+            if name in self.lists:
+                items = list(v)
+                out.append(", ".join([mark] * len(items)) if items else "NULL")
+                args.extend(items)
+            else:
+                out.append(mark)
+                args.append(v)
+            out.append(self.pieces[i + 1])
+        return "".join(out), tuple(args)
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_sql(sql: str, style: Style) -> Compiled:
+    """Turn `:name` placeholders into `$n`, `%s` or `?`; literal `%` is doubled for the format style."""
+    pieces: list[str] = []
+    cur: list[str] = []
+    order: list[str] = []
+    numbers: dict[str, int] = {}
+    lists: set[str] = set()
+    pos = 0
+    for m in _TOKENS.finditer(sql):
+        cur.append(sql[pos : m.start()])
+        pos = m.end()
+        if m.group("skip") is not None:
+            skip = m.group("skip")
+            cur.append(skip.replace("%", "%%") if style == "format" else skip)
+            continue
+        if m.group("pct") is not None:
+            cur.append("%%" if style == "format" else "%")
+            continue
+        if m.group("list") is not None:
+            name = m.group("lname")
+            lists.add(name)
+            prefix, suffix = "IN (", ")"
+        else:
+            name = m.group("name")
+            prefix, suffix = "", ""
+        if style == "numeric":
+            n = numbers.setdefault(name, len(numbers) + 1)
+            cur.append(f"{prefix}${n}{suffix}")
+            if n > len(order):
+                order.append(name)
+        else:
+            cur.append(prefix)
+            pieces.append("".join(cur))
+            cur = [suffix]
+            order.append(name)
+    cur.append(sql[pos:])
+    pieces.append("".join(cur))
+    mark = {"numeric": None, "format": "%s", "qmark": "?"}[style]
+    text = "".join(pieces) if mark is None else mark.join(pieces)
+    return Compiled(text, tuple(order), frozenset(order), frozenset(lists), tuple(pieces))
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One named query of one dialect: its name, source SQL, compiled SQL and parameters."""
+
+    name: str
+    dialect: Dialect
+    source: str
+    compiled: Compiled
+    doc: str = ""
+    array_batch: bool = False
+    origin: str = field(default="", compare=False)
+
+    @property
+    def sql(self) -> str:
+        return self.compiled.sql
+
+    @property
+    def params(self) -> frozenset[str]:
+        return self.compiled.names
+
+
+_HEADER = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)(?P<arr>\[\])?\s*$", re.MULTILINE)
+
+
+def parse_sql_file(text: str, domain: str, dialect: Dialect, origin: str, schema: str) -> dict[str, Query]:
+    """Split a file into named queries, keyed `<domain>.<name>`."""
+    queries: dict[str, Query] = {}
+    heads = list(_HEADER.finditer(text))
+    if text[: heads[0].start() if heads else len(text)].strip(" \n-").strip() and not heads:
+        raise ConfigError(f"{origin}: no '-- name:' header")
+    for i, h in enumerate(heads):
+        body = text[h.end() : heads[i + 1].start() if i + 1 < len(heads) else len(text)]
+        doc_lines: list[str] = []
+        sql_lines: list[str] = []
+        for line in body.strip("\n").splitlines():
+            if not sql_lines and line.startswith("--"):
+                doc_lines.append(line[2:].strip())
+            else:
+                sql_lines.append(line)
+        sql = "\n".join(sql_lines).strip().rstrip(";").strip()
+        if not sql:
+            raise ConfigError(f"{origin}: query {h.group('name')} has no SQL")
+        sql = sql.replace("{schema}", schema)
+        key = f"{domain}.{h.group('name')}"
+        if key in queries:
+            raise ConfigError(f"{origin}: query {key} defined twice")
+        queries[key] = Query(
+            name=key,
+            dialect=dialect,
+            source=sql,
+            compiled=compile_sql(sql, STYLE[dialect]),
+            doc=" ".join(doc_lines),
+            array_batch=h.group("arr") is not None,
+            origin=origin,
+        )
+    return queries
+
+
+def data_dir(kind: str) -> Path:
+    """Where `sql/` or `migrations/` lives: inside the installed package, else beside it in a source checkout."""
+    packaged = resources.files("rawstore") / kind
+    if packaged.is_dir():
+        return Path(str(packaged))
+    here = Path(__file__).resolve().parent.parent / kind
+    if here.is_dir():
+        return here
+    raise ConfigError(f"rawstore's {kind}/ folder is missing from the installation")
+
+
+def load_queries(dialect: Dialect, schema: str = "") -> dict[str, Query]:
+    """Every named query of a dialect. `schema` (already quoted, with a trailing dot) replaces `{schema}`."""
+    folder = data_dir("sql") / dialect
+    out: dict[str, Query] = {}
+    for path in sorted(folder.glob("*.sql")):
+        out.update(parse_sql_file(path.read_text("utf-8"), path.stem, dialect, str(path), schema))
+    return out
+
+
+def batch_columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Transpose rows into one list per column, for column-array batches."""
+    cols: list[list[Any]] = [[] for _ in range(width)]
+    for row in rows:
+        for c, v in zip(cols, row):
+            c.append(v)
+    return cols

@@ -1,0 +1,259 @@
+"""`connect()`, the Store, and transactions that share one connection with the application's own SQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any
+
+from .context import Context, TxContext
+from .drivers.base import Connection, Driver
+from .errors import ConfigError
+from .memory import MemoryStore
+from .migrate import migrate as _migrate
+from .sqlfiles import Dialect, load_queries
+from .tenancy import TenancyMode
+from .url import Target, check_schema, parse_url
+
+
+class Record:
+    """A row of the application's own SQL: index it by position (`row[0]`) or by column (`row["id"]`).
+
+    Iterating yields the values; `keys()`, `items()` and `dict(row)` give the column names too.
+    """
+
+    __slots__ = ("_values", "_names")
+
+    def __init__(self, values: Sequence[Any], names: dict[str, int]) -> None:
+        self._values = tuple(values)
+        self._names = names
+
+    def __getitem__(self, key: int | str) -> Any:
+        if isinstance(key, str):
+            try:
+                return self._values[self._names[key]]
+            except KeyError:
+                raise KeyError(key) from None
+        return self._values[key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Record):
+            return self._values == other._values
+        if isinstance(other, tuple):
+            return self._values == other
+        if isinstance(other, dict):
+            return dict(self.items()) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+    def values(self) -> tuple[Any, ...]:
+        return self._values
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, self._values[i]) for k, i in self._names.items()]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        i = self._names.get(key)
+        return default if i is None else self._values[i]
+
+    def __repr__(self) -> str:
+        return "Record(" + ", ".join(f"{k}={v!r}" for k, v in self.items()) + ")"
+
+
+class Transaction:
+    """One open transaction (or savepoint). Kit domains and the application's SQL share its connection."""
+
+    def __init__(self, ctx: TxContext) -> None:
+        self._ctx = ctx
+        self.memory = MemoryStore(ctx)
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._ctx.dialect
+
+    async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run the application's own statement (`:name` placeholders, values bound); returns the rows it changed."""
+        async with self._ctx.lock:
+            text, args = self._ctx.conn._app(sql, params)
+            return await self._ctx.conn.execute(text, args)
+
+    async def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Record]:
+        """Rows of the application's own query (`:name` placeholders, values bound)."""
+        async with self._ctx.lock:
+            text, args = self._ctx.conn._app(sql, params)
+            names, rows = await self._ctx.conn.fetch_named(text, args)
+        index = {n: i for i, n in enumerate(names)}
+        return [Record(r, index) for r in rows]
+
+    async def fetchrow(self, sql: str, params: Mapping[str, Any] | None = None) -> Record | None:
+        """The first row of the application's own query, or None."""
+        rows = await self.fetch(sql, params)
+        return rows[0] if rows else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A nested transaction: a savepoint released on success and rolled back on error."""
+        async with self._ctx.lock:
+            cm = self._ctx.conn.transaction()
+            await cm.__aenter__()
+        try:
+            yield Transaction(self._ctx)
+        except BaseException as e:
+            async with self._ctx.lock:
+                await cm.__aexit__(type(e), e, e.__traceback__)
+            raise
+        else:
+            async with self._ctx.lock:
+                await cm.__aexit__(None, None, None)
+
+
+class Store:
+    """A connection pool to one database, with one attribute per domain (`store.memory`, ...)."""
+
+    def __init__(self, driver: Driver, target: Target, tenancy: TenancyMode, schema: str) -> None:
+        self._driver = driver
+        self._target = target
+        self.schema = schema
+        quoted = f'"{schema}".' if driver.dialect == "postgres" else ""
+        self._ctx = Context(driver, load_queries(driver.dialect, quoted), tenancy)
+        self.memory = MemoryStore(self._ctx)
+
+    @property
+    def dialect(self) -> Dialect:
+        """"postgres", "mysql" or "sqlite"."""
+        return self._driver.dialect
+
+    @property
+    def tenancy(self) -> TenancyMode:
+        return self._ctx.tenancy
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """Open a transaction: commits when the block ends, rolls back if it raises.
+
+        On SQLite it takes the write lock at once (BEGIN IMMEDIATE).
+        """
+        async with self._driver.acquire() as conn, conn.transaction():
+            yield Transaction(TxContext(self._ctx, conn, asyncio.Lock()))
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self._driver.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+def _driver(target: Target, opts: dict[str, Any]) -> Driver:
+    if target.dialect == "postgres":
+        from .drivers.postgres import PgDriver
+
+        return PgDriver(
+            target.url,
+            min_size=opts["min_size"],
+            max_size=opts["max_size"],
+            pgbouncer=opts["pgbouncer"],
+            connect_timeout=opts["connect_timeout"],
+        )
+    if target.dialect == "mysql":
+        from .drivers.mysql import MyDriver
+
+        return MyDriver(
+            target.mysql, min_size=opts["min_size"], max_size=opts["max_size"], connect_timeout=opts["connect_timeout"]
+        )
+    from .drivers.sqlite import LiteDriver
+
+    return LiteDriver(target.sqlite_path, max_size=opts["max_size"])
+
+
+async def _open(url: str, opts: dict[str, Any]) -> Store:
+    schema = check_schema(opts["schema"])
+    target = parse_url(url, schema=schema)
+    if opts["migrate"]:
+        await asyncio.to_thread(_migrate, url, schema=schema)
+    driver = _driver(target, opts)
+    await driver.open()
+    try:
+        return Store(driver, target, opts["tenancy"], schema)
+    except BaseException:
+        await driver.close()
+        raise
+
+
+class _Connecting:
+    """What `connect()` returns: await it for a Store, or use it as `async with connect(url) as store:`."""
+
+    def __init__(self, url: str, opts: dict[str, Any]) -> None:
+        self._url = url
+        self._opts = opts
+        self._store: Store | None = None
+
+    def __await__(self) -> Generator[Any, None, Store]:
+        return _open(self._url, self._opts).__await__()
+
+    async def __aenter__(self) -> Store:
+        self._store = await _open(self._url, self._opts)
+        return self._store
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._store is not None:
+            await self._store.close()
+
+
+def connect(
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    schema: str = "public",
+    pgbouncer: bool = False,
+    tenancy: TenancyMode = "optional",
+    migrate: bool = False,
+    connect_timeout: float = 10.0,
+) -> _Connecting:
+    """Open a Store on `url` (`postgresql://…`, `mysql://…`, `sqlite:///path.db`).
+
+    `min_size`/`max_size` size the pool; `schema` is the PostgreSQL schema of the kit's tables; `pgbouncer=True`
+    turns off server-side prepared statements for PgBouncer's transaction pooling; `tenancy="required"` makes
+    every call outside `rawstore.tenant(...)` raise TenantRequired; `migrate=True` applies pending migrations
+    first (for embedded use; run `rawstore migrate` at deploy time otherwise).
+    """
+    if tenancy not in ("optional", "required"):
+        raise ConfigError(f"tenancy must be 'optional' or 'required', got {tenancy!r}")
+    for name, v in (("min_size", min_size), ("max_size", max_size)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "min_size" else 1):
+            raise ConfigError(f"{name} must be a non-negative int (max_size at least 1), got {v!r}")
+    if min_size > max_size:
+        raise ConfigError("min_size must not exceed max_size")
+    opts = dict(
+        min_size=min_size,
+        max_size=max_size,
+        schema=schema,
+        pgbouncer=pgbouncer,
+        tenancy=tenancy,
+        migrate=migrate,
+        connect_timeout=connect_timeout,
+    )
+    return _Connecting(url, opts)
+
+
+__all__ = ["Connection", "Record", "Store", "Transaction", "connect"]

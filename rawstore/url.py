@@ -1,0 +1,67 @@
+"""Database URLs: which dialect, how each driver connects, and the matching yoyo (migration) URL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from .errors import ConfigError
+from .sqlfiles import Dialect
+
+_SCHEMA = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Target:
+    dialect: Dialect
+    url: str
+    yoyo_url: str
+    sqlite_path: str = ""
+    mysql: dict[str, Any] = field(default_factory=dict)
+
+
+def check_schema(schema: object) -> str:
+    if not isinstance(schema, str) or not _SCHEMA.match(schema):
+        raise ConfigError(f"schema must be a plain identifier (letters, digits, _), got {schema!r}")
+    return schema
+
+
+def parse_url(url: object, *, schema: str = "public") -> Target:
+    """Understand `postgresql://`, `mysql://` (MariaDB too) and `sqlite:///path` URLs."""
+    if not isinstance(url, str) or "://" not in url:
+        raise ConfigError(f"not a database URL: {url!r}")
+    scheme = url.split("://", 1)[0].lower()
+    if scheme in ("postgresql", "postgres"):
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        if schema != "public":
+            query["schema"] = check_schema(schema)
+        yoyo = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, urlencode(query), ""))
+        return Target("postgres", url, yoyo)
+    if scheme in ("mysql", "mariadb"):
+        parts = urlsplit(url)
+        db = parts.path.lstrip("/")
+        if not db:
+            raise ConfigError("a mysql:// URL must name its database: mysql://user@host:3306/dbname")
+        params: dict[str, Any] = {"host": parts.hostname or "127.0.0.1", "port": parts.port or 3306, "db": db}
+        if parts.username:
+            params["user"] = unquote(parts.username)
+        if parts.password:
+            params["password"] = unquote(parts.password)
+        yoyo = urlunsplit(("mysql", parts.netloc, parts.path, parts.query, ""))
+        return Target("mysql", url, yoyo, mysql=params)
+    if scheme == "sqlite":
+        if not url.startswith("sqlite:///") or len(url) <= len("sqlite:///"):
+            raise ConfigError("use sqlite:///relative/path.db or sqlite:////absolute/path.db")
+        path = url[len("sqlite:///") :]
+        if path.startswith(":memory:"):
+            raise ConfigError("rawstore needs a SQLite file (its pool opens several connections), not :memory:")
+        return Target("sqlite", url, url, sqlite_path=path)
+    raise ConfigError(f"unsupported database URL scheme {scheme!r}: use postgresql://, mysql:// or sqlite:///")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
