@@ -1,0 +1,59 @@
+"""The `rawstore` console script: migrate, status, rollback, bench."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .errors import RawstoreError
+from .url import redact
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rawstore", description="rawstore: migrations and benchmarks")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, help_ in (
+        ("migrate", "apply pending migrations (use a direct URL, never PgBouncer)"),
+        ("status", "list migrations and whether each is applied"),
+        ("rollback", "roll back applied migrations, newest first"),
+    ):
+        sp = sub.add_parser(name, help=help_)
+        sp.add_argument("url", help="postgresql://…, mysql://… or sqlite:///path.db")
+        sp.add_argument("--schema", default="public", help="PostgreSQL schema of the kit's tables (default public)")
+        if name == "rollback":
+            sp.add_argument("--count", type=int, default=None, help="roll back only the newest N (default: all)")
+    b = sub.add_parser("bench", help="benchmark the hot paths next to the raw driver and print a table")
+    b.add_argument("url", nargs="?", default=None, help="database URL (default: a temporary SQLite file)")
+    b.add_argument("--messages", type=int, default=100_000, help="messages saved into one thread (default 100000)")
+    b.add_argument("--batch", type=int, default=1000, help="messages per save_messages call (default 1000)")
+    b.add_argument("--reads", type=int, default=20_000, help="get_thread calls (default 20000)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from . import migrate as m
+
+    try:
+        if args.command == "migrate":
+            done = m.migrate(args.url, schema=args.schema)
+            print(f"applied {len(done)} migration(s) to {redact(args.url)}" + (": " + ", ".join(done) if done else ""))
+        elif args.command == "status":
+            for mid, applied in m.status(args.url, schema=args.schema).items():
+                print(f"{'applied' if applied else 'pending'}  {mid}")
+        elif args.command == "rollback":
+            done = m.rollback(args.url, schema=args.schema, count=args.count)
+            print(f"rolled back {len(done)} migration(s)" + (": " + ", ".join(done) if done else ""))
+        else:
+            from .bench import main as bench_main
+
+            return bench_main(args.url, messages=args.messages, batch=args.batch, reads=args.reads)
+    except RawstoreError as e:
+        print(f"rawstore: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

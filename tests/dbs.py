@@ -1,0 +1,152 @@
+"""Test databases: which backends run, fresh empty databases on each server, and cleaning between tests.
+
+Backends come from RAWSTORE_TEST_DBS (default: sqlite,postgres,mysql,pgbouncer) and the servers from the
+RAWSTORE_*_DSN variables that `scripts/dbs.sh start` prints. A backend whose server is missing is skipped locally
+and is a failure when CI=true, so a broken provisioning step can never produce a green run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+ALL = ("sqlite", "postgres", "mysql", "pgbouncer")
+DIRECT = ("sqlite", "postgres", "mysql")
+ENV = {"postgres": "RAWSTORE_PG_DSN", "mysql": "RAWSTORE_MYSQL_DSN", "pgbouncer": "RAWSTORE_PGBOUNCER_DSN"}
+
+
+def selected() -> list[str]:
+    raw = os.environ.get("RAWSTORE_TEST_DBS", ",".join(ALL))
+    names = [x.strip() for x in raw.split(",") if x.strip()]
+    bad = [n for n in names if n not in ALL]
+    if bad:
+        raise pytest.UsageError(f"RAWSTORE_TEST_DBS names unknown backends {bad}; choose from {ALL}")
+    return names
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(backend: str, why: str) -> None:
+    msg = f"{backend} is not reachable: {why}"
+    if in_ci():
+        pytest.fail(msg + " (CI=true: a database that cannot be reached fails the run)", pytrace=False)
+    pytest.skip(msg)
+
+
+def with_db(url: str, name: str) -> str:
+    p = urlsplit(url)
+    return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, ""))
+
+
+def server_url(backend: str) -> str:
+    key = ENV["postgres" if backend == "pgbouncer" else backend]
+    url = os.environ.get(key)
+    if not url:
+        unavailable(backend, f"{key} is not set (run: eval \"$(bash scripts/dbs.sh start)\")")
+    assert url is not None
+    return url
+
+
+def create_database(backend: str, name: str, tmp: Path) -> str:
+    """An empty database called `name` on the backend's server (dropped first if it exists); its URL."""
+    if backend == "sqlite":
+        path = tmp / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    base = server_url(backend)
+    try:
+        if backend in ("postgres", "pgbouncer"):
+            import psycopg
+
+            with psycopg.connect(with_db(base, "postgres"), autocommit=True, connect_timeout=5) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+                c.execute(f'CREATE DATABASE "{name}"'.encode())
+        else:
+            import pymysql
+
+            p = urlsplit(base)
+            c2 = pymysql.connect(
+                host=p.hostname, port=p.port or 3306, user=p.username or "root", password=p.password or "",
+                connect_timeout=5,
+            )
+            try:
+                with c2.cursor() as cur:
+                    cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+                    cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+            finally:
+                c2.close()
+    except Exception as e:  # any failure to reach the server
+        unavailable(backend, repr(e))
+    if backend == "pgbouncer":
+        return with_db(os.environ.get(ENV["pgbouncer"]) or unavailable(backend, "no pgbouncer DSN") or "", name)
+    return with_db(base, name)
+
+
+def direct_url(backend: str, url: str) -> str:
+    """The URL migrations must use: PgBouncer's database, reached directly on PostgreSQL."""
+    if backend != "pgbouncer":
+        return url
+    return with_db(server_url("postgres"), urlsplit(url).path.lstrip("/"))
+
+
+def kit_tables(backend: str, url: str) -> list[str]:
+    """The kit's data tables (rs_ prefix, yoyo's history excluded)."""
+    rows: list[tuple[str]]
+    if backend == "sqlite":
+        with sqlite3.connect(url[len("sqlite:///") :]) as c:
+            rows = c.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'rs\\_%' ESCAPE '\\'").fetchall()
+    elif backend in ("postgres", "pgbouncer"):
+        import psycopg
+
+        with psycopg.connect(direct_url(backend, url)) as c:
+            rows = c.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'rs\\_%'").fetchall()  # type: ignore[assignment]
+    else:
+        rows = mysql_query(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'rs\\_%'")
+    return sorted(r[0] for r in rows if not r[0].startswith("rs_yoyo"))
+
+
+def mysql_query(url: str, sql: str, *statements: str) -> list[tuple[str]]:
+    import pymysql
+
+    p = urlsplit(url)
+    c = pymysql.connect(host=p.hostname, port=p.port or 3306, user=p.username or "root", password=p.password or "", database=p.path.lstrip("/"), autocommit=True)
+    try:
+        with c.cursor() as cur:
+            for s in statements:
+                cur.execute(s)
+            cur.execute(sql)
+            return list(cur.fetchall())
+    finally:
+        c.close()
+
+
+def clean(backend: str, url: str, tables: list[str]) -> None:
+    """Empty every kit table, fast."""
+    if not tables:
+        return
+    if backend == "sqlite":
+        with sqlite3.connect(url[len("sqlite:///") :]) as c:
+            c.execute("PRAGMA foreign_keys=OFF")
+            for t in tables:
+                c.execute(f"DELETE FROM {t}")
+        return
+    if backend in ("postgres", "pgbouncer"):
+        import psycopg
+
+        with psycopg.connect(direct_url(backend, url), autocommit=True) as c:
+            c.execute(("TRUNCATE " + ", ".join(tables)).encode())
+        return
+    mysql_query(url, "SELECT 1", "SET FOREIGN_KEY_CHECKS=0", *[f"DELETE FROM {t}" for t in tables], "SET FOREIGN_KEY_CHECKS=1")
+
+
+def copy_sqlite(src_url: str, dst: Path) -> str:
+    shutil.copyfile(src_url[len("sqlite:///") :], dst)
+    return f"sqlite:///{dst}"
