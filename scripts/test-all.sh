@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything (PostgreSQL, MariaDB and PgBouncer servers, a virtualenv with every extra), starts the servers
+# on loopback in a temporary directory, and runs lint, type checks and the whole test suite on all three databases.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/dbs.sh install
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+
+export RAWSTORE_DB_DIR=${RAWSTORE_DB_DIR:-$(mktemp -d /tmp/rawstore-dbs.XXXXXX)}
+trap 'bash scripts/dbs.sh stop || true' EXIT
+eval "$(bash scripts/dbs.sh start)"
+export CI=${CI:-true}
+
+.venv/bin/ruff check rawstore tests benchmarks
+.venv/bin/mypy --strict rawstore
+RAWSTORE_TEST_DBS=sqlite,postgres,mysql,pgbouncer .venv/bin/pytest -q tests "$@"
+# The benchmark suite once, at small sizes, so it cannot rot (figures come from `rawstore bench`).
+RAWSTORE_BENCH_MESSAGES=2000 RAWSTORE_BENCH_READS=500 RAWSTORE_TEST_DBS=sqlite,postgres,mysql \
+  .venv/bin/pytest -q benchmarks --benchmark-disable
