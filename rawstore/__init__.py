@@ -19,7 +19,7 @@ from .errors import (
     TenantRequired,
 )
 from .memory import MemoryStore
-from .migrate import MigrationReport, migrate, rollback, status
+from .migrator import MigrationReport, migrate, rollback, status
 from .records import Include, Message, MessageUpdate, Page, Resource, Thread
 from .store import Record, Store, Transaction, connect
 from .tenancy import DEFAULT_TENANT, current_tenant, tenant

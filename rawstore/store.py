@@ -12,7 +12,7 @@ from .context import Context, TxContext
 from .drivers.base import Connection, Driver
 from .errors import ConfigError
 from .memory import MemoryStore
-from .migrate import migrate as _migrate
+from .migrator import migrate as _migrate
 from .sqlfiles import Dialect, load_queries
 from .tenancy import TenancyMode
 from .url import Target, check_schema, parse_url
