@@ -1,7 +1,7 @@
 """rawstore: an async raw-SQL persistence kit for AI agent and workflow applications.
 
-    store = await rawstore.connect("postgresql://…")      # or mysql://…, sqlite:///path.db
-    await store.memory.save_thread(rawstore.Thread("t1", resource_id="u1"))
+store = await rawstore.connect("postgresql://…")      # or mysql://…, sqlite:///path.db
+await store.memory.save_thread(rawstore.Thread("t1", resource_id="u1"))
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             from .bench import main as bench_main
 
-            return bench_main(args.url, messages=args.messages, batch=args.batch, reads=args.reads)
+            code: int = bench_main(args.url, messages=args.messages, batch=args.batch, reads=args.reads)
+            return code
     except RawstoreError as e:
         print(f"rawstore: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

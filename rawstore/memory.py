@@ -225,7 +225,10 @@ class MemoryStore:
             found.update(r[0] for r in rows)
         missing = [x for x in wanted if x not in found]
         if missing:
-            raise NotFound(f"thread {missing[0]!r} does not exist" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+            raise NotFound(
+                f"thread {missing[0]!r} does not exist"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
 
     async def _touch(self, conn: Connection, t: str, thread_ids: Iterable[str], now: datetime) -> None:
         ids = sorted(set(thread_ids))
@@ -331,7 +334,9 @@ class MemoryStore:
                 rows = await conn.q_fetch(self._ctx.q(f"memory.messages_{direction}"), values)
             total = None
             if with_total:
-                count_values = dict(values, lo=out(MIN_TS if since is None else since), hi=out(MAX_TS if until is None else until))
+                count_values = dict(
+                    values, lo=out(MIN_TS if since is None else since), hi=out(MAX_TS if until is None else until)
+                )
                 total = int((await conn.q_fetch(self._ctx.q("memory.count_messages"), count_values))[0][0])
             extra = await self._included(conn, t, includes) if includes else []
         items = [self._message(r) for r in rows[:limit]]
@@ -398,7 +403,9 @@ class MemoryStore:
         rows: list[Row] = []
         async with self._ctx.plain() as conn:
             for chunk in _chunks(wanted):
-                rows.extend(await conn.q_fetch(self._ctx.q("memory.get_messages"), {"tenant_id": t, "ids": list(chunk)}))
+                rows.extend(
+                    await conn.q_fetch(self._ctx.q("memory.get_messages"), {"tenant_id": t, "ids": list(chunk)})
+                )
         out = [self._message(r) for r in rows]
         out.sort(key=lambda m: (m.created_at, m.id))
         return out
@@ -542,7 +549,15 @@ class MemoryStore:
             )
             await conn.q_execute(self._ctx.q("memory.insert_thread"), self._thread_values(t, thread))
             copies = [
-                Message(uuid7(), new_id, m.role, m.content, thread.resource_id if resource_id else m.resource_id, m.type, m.created_at)
+                Message(
+                    uuid7(),
+                    new_id,
+                    m.role,
+                    m.content,
+                    thread.resource_id if resource_id else m.resource_id,
+                    m.type,
+                    m.created_at,
+                )
                 for m in src_msgs
             ]
             rows = [self._message_values(t, i, m) for i, m in enumerate(copies)]
@@ -601,7 +616,9 @@ class MemoryStore:
             "working_memory": check_text(
                 resource.working_memory, "resource.working_memory", MAX_WORKING_MEMORY, optional=True
             ),
-            "metadata": encode_optional_json(check_metadata(resource.metadata, "resource.metadata"), "resource.metadata"),
+            "metadata": encode_optional_json(
+                check_metadata(resource.metadata, "resource.metadata"), "resource.metadata"
+            ),
             "created_at": out(check_dt(resource.created_at, "resource.created_at")),
             "updated_at": out(check_dt(resource.updated_at, "resource.updated_at")),
         }

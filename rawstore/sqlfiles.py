@@ -205,6 +205,6 @@ def batch_columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
     """Transpose rows into one list per column, for column-array batches."""
     cols: list[list[Any]] = [[] for _ in range(width)]
     for row in rows:
-        for c, v in zip(cols, row):
+        for c, v in zip(cols, row, strict=True):
             c.append(v)
     return cols

@@ -24,7 +24,7 @@ class Record:
     Iterating yields the values; `keys()`, `items()` and `dict(row)` give the column names too.
     """
 
-    __slots__ = ("_values", "_names")
+    __slots__ = ("_names", "_values")
 
     def __init__(self, values: Sequence[Any], names: dict[str, int]) -> None:
         self._values = tuple(values)
@@ -132,7 +132,7 @@ class Store:
 
     @property
     def dialect(self) -> Dialect:
-        """"postgres", "mysql" or "sqlite"."""
+        """ "postgres", "mysql" or "sqlite"."""
         return self._driver.dialect
 
     @property

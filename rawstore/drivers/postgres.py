@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -71,13 +70,15 @@ class PgConnection(Connection):
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         try:
-            return await self.raw.fetch(sql, *args)
+            rows: list[Row] = await self.raw.fetch(sql, *args)
+            return rows
         except Exception as e:
             raise translate(e) from e
 
     async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
         try:
-            return await self.raw.fetchrow(sql, *args)
+            row: Row | None = await self.raw.fetchrow(sql, *args)
+            return row
         except Exception as e:
             raise translate(e) from e
 
@@ -105,9 +106,7 @@ class PgDriver(Driver):
     ts_out = staticmethod(_identity)
     ts_in = staticmethod(_identity)
 
-    def __init__(
-        self, dsn: str, *, min_size: int, max_size: int, pgbouncer: bool, connect_timeout: float
-    ) -> None:
+    def __init__(self, dsn: str, *, min_size: int, max_size: int, pgbouncer: bool, connect_timeout: float) -> None:
         self.dsn = dsn
         self.min_size = min_size
         self.max_size = max_size
@@ -157,5 +156,3 @@ class PgDriver(Driver):
             raise
         except Exception as e:
             raise translate(e) from e
-
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -56,7 +57,8 @@ class LiteConnection(Connection):
         if db is None:
             raise ConnectionLost("the sqlite connection is closed")
         try:
-            return await self.raw._execute(fn, db)
+            result: T = await self.raw._execute(fn, db)  # type: ignore[no-untyped-call]
+            return result
         except Exception as e:
             raise translate(e) from e
 
@@ -133,10 +135,8 @@ class LiteDriver(Driver):
     async def close(self) -> None:
         conns, self._all, self._idle = self._all, [], None
         for c in conns:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection must not hide the others
                 await c.close()
-            except Exception:  # closing a broken connection must not hide the others
-                pass
 
     async def _get(self) -> aiosqlite.Connection:
         idle = self._idle
