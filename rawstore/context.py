@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from .drivers.base import Connection, Driver, Row
+from .errors import RawstoreError
 from .sqlfiles import Query
 from .tenancy import TenancyMode, resolve_tenant
 
@@ -52,17 +53,24 @@ class TxContext(Context):
         super().__init__(parent.driver, parent.queries, parent.tenancy)
         self.conn = conn
         self.lock = lock
+        self.active = True
+
+    def check(self) -> Connection:
+        # After its block ends the connection is back in the pool, possibly serving someone else.
+        if not self.active:
+            raise RawstoreError("this transaction has ended; open a new one with store.transaction()")
+        return self.conn
 
     @asynccontextmanager
     async def plain(self) -> AsyncIterator[Connection]:
         async with self.lock:
-            yield self.conn
+            yield self.check()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Connection]:
-        async with self.lock, self.conn.transaction():
+        async with self.lock, self.check().transaction():
             yield self.conn
 
     async def fetchrow(self, q: Query, values: Mapping[str, Any]) -> Row | None:
         async with self.lock:
-            return await self.conn.q_fetchrow(q, values)
+            return await self.check().q_fetchrow(q, values)

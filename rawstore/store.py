@@ -86,14 +86,16 @@ class Transaction:
     async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run the application's own statement (`:name` placeholders, values bound); returns the rows it changed."""
         async with self._ctx.lock:
-            text, args = self._ctx.conn._app(sql, params)
-            return await self._ctx.conn.execute(text, args)
+            conn = self._ctx.check()
+            text, args = conn._app(sql, params)
+            return await conn.execute(text, args)
 
     async def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Record]:
         """Rows of the application's own query (`:name` placeholders, values bound)."""
         async with self._ctx.lock:
-            text, args = self._ctx.conn._app(sql, params)
-            names, rows = await self._ctx.conn.fetch_named(text, args)
+            conn = self._ctx.check()
+            text, args = conn._app(sql, params)
+            names, rows = await conn.fetch_named(text, args)
         index = {n: i for i, n in enumerate(names)}
         return [Record(r, index) for r in rows]
 
@@ -106,15 +108,18 @@ class Transaction:
     async def transaction(self) -> AsyncIterator[Transaction]:
         """A nested transaction: a savepoint released on success and rolled back on error."""
         async with self._ctx.lock:
-            cm = self._ctx.conn.transaction()
+            cm = self._ctx.check().transaction()
             await cm.__aenter__()
+        inner = TxContext(self._ctx, self._ctx.conn, self._ctx.lock)
         try:
-            yield Transaction(self._ctx)
+            yield Transaction(inner)
         except BaseException as e:
+            inner.active = False
             async with self._ctx.lock:
                 await cm.__aexit__(type(e), e, e.__traceback__)
             raise
         else:
+            inner.active = False
             async with self._ctx.lock:
                 await cm.__aexit__(None, None, None)
 
@@ -146,7 +151,11 @@ class Store:
         On SQLite it takes the write lock at once (BEGIN IMMEDIATE).
         """
         async with self._driver.acquire() as conn, conn.transaction():
-            yield Transaction(TxContext(self._ctx, conn, asyncio.Lock()))
+            ctx = TxContext(self._ctx, conn, asyncio.Lock())
+            try:
+                yield Transaction(ctx)
+            finally:
+                ctx.active = False
 
     async def close(self) -> None:
         """Close every pooled connection."""

@@ -157,5 +157,17 @@ class LiteDriver(Driver):
         try:
             yield conn
         finally:
-            if self._idle is not None:
-                self._idle.put_nowait(raw)
+            await self._give_back(raw)
+
+    async def _give_back(self, raw: aiosqlite.Connection) -> None:
+        # A connection still inside a transaction (a rollback that failed, a cancelled task) must not be reused.
+        if raw.in_transaction:
+            try:
+                await raw.rollback()
+            except Exception:
+                self._all.remove(raw)
+                with contextlib.suppress(Exception):
+                    await raw.close()
+                return
+        if self._idle is not None:
+            self._idle.put_nowait(raw)
