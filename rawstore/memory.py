@@ -255,8 +255,9 @@ class MemoryStore:
             v = self._message_values(t, i, m)
             by_id[v["id"]] = v
             source[v["id"]] = m
-        rows = list(by_id.values())
-        ids = list(by_id)
+        # Sorted by id so that concurrent batches lock rows in one order.
+        ids = sorted(by_id)
+        rows = [by_id[i] for i in ids]
         now = utcnow()
         async with self._ctx.write() as conn:
             await self._require_threads(conn, t, (v["thread_id"] for v in rows))
@@ -266,10 +267,12 @@ class MemoryStore:
                     self._ctx.q("memory.existing_messages"), {"tenant_id": t, "ids": list(chunk)}
                 ):
                     old[r[0]] = (r[1], r[2])
-            await conn.q_batch(self._ctx.q("memory.upsert_messages"), rows)
             touched = {v["thread_id"] for v in rows}
             touched.update(th for th, _ in old.values())
+            # Lock the threads (exclusively) before the inserts take their foreign-key locks on them: concurrent
+            # batches into one thread then queue up instead of deadlocking on a shared-to-exclusive upgrade (InnoDB).
             await self._touch(conn, t, touched, now)
+            await conn.q_batch(self._ctx.q("memory.upsert_messages"), rows)
         out: list[Message] = []
         for mid, m in source.items():
             prev = old.get(mid)
@@ -473,10 +476,10 @@ class MemoryStore:
                 }
                 for m in changed.values()
             ]
+            await self._touch(conn, t, touched | new_threads, now)
             q = self._ctx.q("memory.update_message")
             for v in rows:
                 await conn.q_execute(q, v)
-            await self._touch(conn, t, touched | new_threads, now)
         return list(changed.values())
 
     async def delete_messages(self, ids: Sequence[str]) -> int:
@@ -492,8 +495,11 @@ class MemoryStore:
             for chunk in _chunks(wanted):
                 values = {"tenant_id": t, "ids": list(chunk)}
                 threads.update(r[0] for r in await conn.q_fetch(self._ctx.q("memory.message_threads"), values))
-                deleted += await conn.q_execute(self._ctx.q("memory.delete_messages"), values)
             await self._touch(conn, t, threads, now)
+            for chunk in _chunks(wanted):
+                deleted += await conn.q_execute(
+                    self._ctx.q("memory.delete_messages"), {"tenant_id": t, "ids": list(chunk)}
+                )
         return deleted
 
     async def clone_thread(

@@ -416,3 +416,37 @@ async def test_clone_thread_options_and_limit(store: Store) -> None:
     with pytest.raises(InvalidInput):
         await store.memory.clone_thread("src", limit=-2)
     assert await _count(store, "dst") == 3
+
+
+# -- concurrency --------------------------------------------------------------------------------------
+
+
+async def test_concurrent_batches_into_one_thread(store: Store) -> None:
+    """Eight writers, overlapping ids, one thread: no deadlock, no lost message, created_at of the first save kept."""
+    import asyncio
+
+    await _thread(store)
+
+    async def writer(w: int) -> None:
+        for b in range(3):
+            batch = [Message(f"m{(w * 7 + b * 13 + i) % 120:03}", "th", "user", {"w": w}, created_at=us(w)) for i in range(25)]
+            await store.memory.save_messages(batch)
+
+    await asyncio.gather(*(writer(w) for w in range(8)))
+    page = await store.memory.list_messages("th", limit=1000, with_total=True)
+    ids = {m.id for m in page.items}
+    expected = {f"m{(w * 7 + b * 13 + i) % 120:03}" for w in range(8) for b in range(3) for i in range(25)}
+    assert ids == expected and page.total == len(expected)
+
+
+async def test_concurrent_updates_and_deletes(store: Store) -> None:
+    import asyncio
+
+    await _thread(store, "a")
+    await _thread(store, "b")
+    await _fill(store, 40, "a")
+    ups = [store.memory.update_messages([MessageUpdate(f"m{i:04}", thread_id="b" if i % 2 else "a", content={"u": i})]) for i in range(0, 40, 2)]
+    dels = [store.memory.delete_messages([f"m{i:04}"]) for i in range(1, 40, 2)]
+    results = await asyncio.gather(*ups, *dels)
+    assert sum(r for r in results if isinstance(r, int)) == 20
+    assert await _count(store, "a") == 20 and await _count(store, "b") == 0
