@@ -41,6 +41,9 @@ _TOKENS = re.compile(
 )
 
 
+_EMPTY_SET = "SELECT NULL FROM (SELECT 1) AS rs_empty WHERE 1 = 0"
+
+
 @dataclass(frozen=True, slots=True)
 class Compiled:
     """SQL in the driver's style plus the parameter names in positional order (repeats included)."""
@@ -71,7 +74,8 @@ class Compiled:
                 raise InvalidInput(f"missing SQL parameter :{name}") from None
             if name in self.lists:
                 items = list(v)
-                out.append(", ".join([mark] * len(items)) if items else "NULL")
+                # An empty list must match nothing under IN and everything under NOT IN; `IN (NULL)` fails the latter.
+                out.append(", ".join([mark] * len(items)) if items else _EMPTY_SET)
                 args.extend(items)
             else:
                 out.append(mark)

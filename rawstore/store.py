@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
@@ -253,6 +254,13 @@ def connect(
             raise ConfigError(f"{name} must be a non-negative int (max_size at least 1), got {v!r}")
     if min_size > max_size:
         raise ConfigError("min_size must not exceed max_size")
+    if (
+        isinstance(connect_timeout, bool)
+        or not isinstance(connect_timeout, int | float)
+        or not math.isfinite(connect_timeout)
+        or connect_timeout <= 0
+    ):
+        raise ConfigError(f"connect_timeout must be a positive number of seconds, got {connect_timeout!r}")
     opts = dict(
         min_size=min_size,
         max_size=max_size,

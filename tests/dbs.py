@@ -49,7 +49,7 @@ def server_url(backend: str) -> str:
     key = ENV["postgres" if backend == "pgbouncer" else backend]
     url = os.environ.get(key)
     if not url:
-        unavailable(backend, f"{key} is not set (run: eval \"$(bash scripts/dbs.sh start)\")")
+        unavailable(backend, f'{key} is not set (run: eval "$(bash scripts/dbs.sh start)")')
     assert url is not None
     return url
 
@@ -74,7 +74,10 @@ def create_database(backend: str, name: str, tmp: Path) -> str:
 
             p = urlsplit(base)
             c2 = pymysql.connect(
-                host=p.hostname, port=p.port or 3306, user=p.username or "root", password=p.password or "",
+                host=p.hostname,
+                port=p.port or 3306,
+                user=p.username or "root",
+                password=p.password or "",
                 connect_timeout=5,
             )
             try:
@@ -102,14 +105,22 @@ def kit_tables(backend: str, url: str) -> list[str]:
     rows: list[tuple[str]]
     if backend == "sqlite":
         with sqlite3.connect(url[len("sqlite:///") :]) as c:
-            rows = c.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'rs\\_%' ESCAPE '\\'").fetchall()
+            rows = c.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'rs\\_%' ESCAPE '\\'"
+            ).fetchall()
     elif backend in ("postgres", "pgbouncer"):
         import psycopg
 
         with psycopg.connect(direct_url(backend, url)) as c:
-            rows = c.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'rs\\_%'").fetchall()  # type: ignore[assignment]
+            rows = c.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'rs\\_%'"
+            ).fetchall()  # type: ignore[assignment]
     else:
-        rows = mysql_query(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'rs\\_%'")
+        rows = mysql_query(
+            url,
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = DATABASE() AND table_name LIKE 'rs\\_%'",
+        )
     return sorted(r[0] for r in rows if not r[0].startswith("rs_yoyo"))
 
 
@@ -117,7 +128,14 @@ def mysql_query(url: str, sql: str, *statements: str) -> list[tuple[str]]:
     import pymysql
 
     p = urlsplit(url)
-    c = pymysql.connect(host=p.hostname, port=p.port or 3306, user=p.username or "root", password=p.password or "", database=p.path.lstrip("/"), autocommit=True)
+    c = pymysql.connect(
+        host=p.hostname,
+        port=p.port or 3306,
+        user=p.username or "root",
+        password=p.password or "",
+        database=p.path.lstrip("/"),
+        autocommit=True,
+    )
     try:
         with c.cursor() as cur:
             for s in statements:
@@ -144,7 +162,9 @@ def clean(backend: str, url: str, tables: list[str]) -> None:
         with psycopg.connect(direct_url(backend, url), autocommit=True) as c:
             c.execute(("TRUNCATE " + ", ".join(tables)).encode())
         return
-    mysql_query(url, "SELECT 1", "SET FOREIGN_KEY_CHECKS=0", *[f"DELETE FROM {t}" for t in tables], "SET FOREIGN_KEY_CHECKS=1")
+    mysql_query(
+        url, "SELECT 1", "SET FOREIGN_KEY_CHECKS=0", *[f"DELETE FROM {t}" for t in tables], "SET FOREIGN_KEY_CHECKS=1"
+    )
 
 
 def copy_sqlite(src_url: str, dst: Path) -> str:

@@ -26,8 +26,10 @@ CHILD = "app_item_parts"
 
 
 def _driver_exception(exc: BaseException | None) -> bool:
-    return exc is not None and not isinstance(exc, rawstore.RawstoreError) and (
-        type(exc).__module__.split(".")[0] in DRIVER_MODULES
+    return (
+        exc is not None
+        and not isinstance(exc, rawstore.RawstoreError)
+        and (type(exc).__module__.split(".")[0] in DRIVER_MODULES)
     )
 
 
@@ -127,14 +129,6 @@ async def test_missing_parent_of_app_sql_is_not_found(store: Store, app: str) ->
 async def test_deleting_a_referenced_row_is_a_conflict(
     store: Store, app: str, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    if backend != "mysql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="core bug: PostgreSQL and SQLite map every foreign-key violation to NotFound, also a delete "
-                "of a row that is still referenced (MySQL says Conflict)",
-            )
-        )
     async with store.transaction() as tx:
         await tx.execute(f"INSERT INTO {APP} (id, name) VALUES ('a', 'n')")
         await tx.execute(f"INSERT INTO {CHILD} (id, item_id) VALUES ('p', 'a')")
@@ -211,7 +205,10 @@ def _need(dialect: str) -> None:
         pytest.skip(f"{dialect} is not among RAWSTORE_TEST_DBS")
 
 
-URLS = {"postgres": "postgresql://postgres@127.0.0.1:{port}/rawstore", "mysql": "mysql://root@127.0.0.1:{port}/rawstore"}
+URLS = {
+    "postgres": "postgresql://postgres@127.0.0.1:{port}/rawstore",
+    "mysql": "mysql://root@127.0.0.1:{port}/rawstore",
+}
 
 
 @pytest.mark.parametrize("dialect", ["postgres", "mysql"])
@@ -229,14 +226,7 @@ async def test_closed_port_is_connection_lost(dialect: str, closed_port: int) ->
     "dialect",
     [
         "postgres",
-        pytest.param(
-            "mysql",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="core bug: aiomysql's connect_timeout only bounds the TCP connect, not the server greeting; "
-                "MyDriver.open waits forever for a server that accepts but never answers",
-            ),
-        ),
+        "mysql",
     ],
 )
 async def test_unresponsive_server_is_connection_lost_within_connect_timeout(dialect: str, silent_port: int) -> None:
@@ -324,7 +314,6 @@ async def test_bad_options_are_config_errors_before_any_io(
             pytest.fail("must not open")
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: connect() does not validate connect_timeout")
 @pytest.mark.parametrize("value", [0, -1, math.nan, "5"], ids=repr)
 async def test_bad_connect_timeout_is_a_config_error(value: Any, closed_port: int) -> None:
     with pytest.raises(rawstore.ConfigError):
@@ -435,13 +424,6 @@ async def test_no_query_record_without_debug(store: Store, caplog: pytest.LogCap
 async def test_point_reads_are_logged_too(
     store: Store, backend: str, caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
 ) -> None:
-    if _dialect(backend) == "postgres":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="core bug: PgDriver.fetchrow_once (get_thread, get_resource) bypasses the query log",
-            )
-        )
     await store.memory.save_thread(Thread("t", "r"))
     caplog.set_level(logging.DEBUG, logger="rawstore")
     assert await store.memory.get_thread("t") is not None

@@ -21,7 +21,10 @@ async def _thread(store: Store, tid: str = "th", resource: str = "r") -> Thread:
 
 
 async def _fill(store: Store, n: int, tid: str = "th", *, step: int = 1, prefix: str = "m") -> list[Message]:
-    msgs = [Message(f"{prefix}{i:04}", tid, "user" if i % 2 else "assistant", {"i": i}, created_at=us(i * step)) for i in range(n)]
+    msgs = [
+        Message(f"{prefix}{i:04}", tid, "user" if i % 2 else "assistant", {"i": i}, created_at=us(i * step))
+        for i in range(n)
+    ]
     await store.memory.save_messages(msgs)
     return msgs
 
@@ -36,7 +39,7 @@ async def _count(store: Store, tid: str = "th") -> int:
 async def test_save_messages_round_trip(store: Store) -> None:
     await _thread(store)
     contents: list[Any] = [
-        {"format": 2, "parts": [{"type": "text", "text": "hi \"there\" \\ é 🎉"}]},
+        {"format": 2, "parts": [{"type": "text", "text": 'hi "there" \\ é 🎉'}]},
         "a plain string",
         ["list", 1, None],
         42,
@@ -45,7 +48,9 @@ async def test_save_messages_round_trip(store: Store) -> None:
         True,
         {"": {"nested": {"deep": [{}]}}},
     ]
-    msgs = [Message(f"m{i}", "th", "user", c, resource_id="r", type="v2", created_at=us(i)) for i, c in enumerate(contents)]
+    msgs = [
+        Message(f"m{i}", "th", "user", c, resource_id="r", type="v2", created_at=us(i)) for i, c in enumerate(contents)
+    ]
     saved = await store.memory.save_messages(msgs)
     assert saved == msgs
     got = await store.memory.get_messages([m.id for m in msgs])
@@ -76,7 +81,9 @@ async def test_upsert_keeps_created_at_and_moves_thread(store: Store) -> None:
 
 async def test_duplicate_ids_in_one_batch_keep_the_last(store: Store) -> None:
     await _thread(store)
-    out = await store.memory.save_messages([Message("m", "th", "user", 1, created_at=us(1)), Message("m", "th", "user", 2, created_at=us(1))])
+    out = await store.memory.save_messages(
+        [Message("m", "th", "user", 1, created_at=us(1)), Message("m", "th", "user", 2, created_at=us(1))]
+    )
     assert [m.content for m in out] == [2]
     assert [m.content for m in await store.memory.get_messages(["m"])] == [2]
 
@@ -197,9 +204,13 @@ async def test_since_until_inclusive_and_total(store: Store) -> None:
     await _fill(store, 20, step=10)
     page = await store.memory.list_messages("th", since=us(50), until=us(100), with_total=True)
     assert [m.id for m in page.items] == [f"m{i:04}" for i in range(5, 11)] and page.total == 6
-    desc = await store.memory.list_messages("th", since=us(50), until=us(100), direction="desc", limit=4, with_total=True)
+    desc = await store.memory.list_messages(
+        "th", since=us(50), until=us(100), direction="desc", limit=4, with_total=True
+    )
     assert [m.id for m in desc.items] == ["m0010", "m0009", "m0008", "m0007"] and desc.total == 6 and desc.has_more
-    rest = await store.memory.list_messages("th", since=us(50), until=us(100), direction="desc", limit=4, cursor=desc.next_cursor)
+    rest = await store.memory.list_messages(
+        "th", since=us(50), until=us(100), direction="desc", limit=4, cursor=desc.next_cursor
+    )
     assert [m.id for m in rest.items] == ["m0006", "m0005"] and not rest.has_more
 
 
@@ -215,8 +226,20 @@ async def test_resource_filter_applies_to_page_rows(store: Store) -> None:
 async def test_include_context(store: Store) -> None:
     await _thread(store)
     await _fill(store, 50)
-    page = await store.memory.list_messages("th", limit=3, include=[Include("m0030", before=2, after=3)], with_total=True)
-    assert [m.id for m in page.items] == ["m0000", "m0001", "m0002", "m0028", "m0029", "m0030", "m0031", "m0032", "m0033"]
+    page = await store.memory.list_messages(
+        "th", limit=3, include=[Include("m0030", before=2, after=3)], with_total=True
+    )
+    assert [m.id for m in page.items] == [
+        "m0000",
+        "m0001",
+        "m0002",
+        "m0028",
+        "m0029",
+        "m0030",
+        "m0031",
+        "m0032",
+        "m0033",
+    ]
     assert page.has_more and page.total == 50
     nxt = await store.memory.list_messages("th", limit=3, cursor=page.next_cursor)
     assert [m.id for m in nxt.items] == ["m0003", "m0004", "m0005"]
@@ -237,7 +260,9 @@ async def test_include_edges_missing_and_limit_zero(store: Store) -> None:
     await _thread(store)
     await _fill(store, 10)
     page = await store.memory.list_messages(
-        "th", limit=0, include=[Include("m0000", before=5, after=1), Include("m0009", after=4), Include("ghost", before=2)]
+        "th",
+        limit=0,
+        include=[Include("m0000", before=5, after=1), Include("m0009", after=4), Include("ghost", before=2)],
     )
     assert [m.id for m in page.items] == ["m0000", "m0001", "m0009"]
     assert page.next_cursor is None and not page.has_more
@@ -293,7 +318,9 @@ async def test_list_messages_blank_thread(store: Store, tid: Any) -> None:
 async def test_get_messages_across_threads_sorted(store: Store) -> None:
     await _thread(store, "a")
     await _thread(store, "b")
-    await store.memory.save_messages([Message("x", "a", "user", 1, created_at=us(3)), Message("y", "b", "user", 2, created_at=us(1))])
+    await store.memory.save_messages(
+        [Message("x", "a", "user", 1, created_at=us(3)), Message("y", "b", "user", 2, created_at=us(1))]
+    )
     await store.memory.save_messages([Message("z", "b", "user", 3, created_at=us(3))])
     got = await store.memory.get_messages(["z", "x", "y", "unknown", "x"])
     assert [m.id for m in got] == ["y", "x", "z"]
@@ -309,13 +336,17 @@ async def test_update_messages_merges_content(store: Store) -> None:
     await _thread(store)
     await store.memory.save_messages(
         [
-            Message("m1", "th", "user", {"a": 1, "b": {"x": 1}, "metadata": {"k": 1, "n": {"deep": 1}}}, created_at=us(1)),
+            Message(
+                "m1", "th", "user", {"a": 1, "b": {"x": 1}, "metadata": {"k": 1, "n": {"deep": 1}}}, created_at=us(1)
+            ),
             Message("m2", "th", "user", "plain", created_at=us(2)),
         ]
     )
     out = await store.memory.update_messages(
         [
-            MessageUpdate("m1", content={"b": {"y": 2}, "c": 3, "metadata": {"j": 2, "n": {"other": 2}}}, role="assistant"),
+            MessageUpdate(
+                "m1", content={"b": {"y": 2}, "c": 3, "metadata": {"j": 2, "n": {"other": 2}}}, role="assistant"
+            ),
             MessageUpdate("m2", content={"now": "object"}, type="v3"),
             MessageUpdate("unknown", role="x"),
         ]
@@ -353,7 +384,13 @@ async def test_update_messages_to_missing_thread_writes_nothing(store: Store) ->
 async def test_update_messages_bad_input(store: Store) -> None:
     await _thread(store)
     await store.memory.save_messages([Message("m1", "th", "user", 1)])
-    for bad in ([MessageUpdate("")], [MessageUpdate("m1", role="")], [MessageUpdate("m1", content={"x": object()})], ["m1"], "m1"):
+    for bad in (
+        [MessageUpdate("")],
+        [MessageUpdate("m1", role="")],
+        [MessageUpdate("m1", content={"x": object()})],
+        ["m1"],
+        "m1",
+    ):
         with pytest.raises(InvalidInput):
             await store.memory.update_messages(bad)  # type: ignore[arg-type]
     assert [m.content for m in await store.memory.get_messages(["m1"])] == [1]
@@ -384,7 +421,9 @@ async def test_delete_messages_counts_and_bumps(store: Store) -> None:
 
 async def test_clone_thread_copies_in_order(store: Store) -> None:
     await store.memory.save_thread(Thread("src", "r", title="Chat", metadata={"m": 1}, created_at=T0, updated_at=T0))
-    msgs = [Message(f"s{i}", "src", "user", {"i": i}, resource_id="r", created_at=T0 if i < 4 else us(i)) for i in range(10)]
+    msgs = [
+        Message(f"s{i}", "src", "user", {"i": i}, resource_id="r", created_at=T0 if i < 4 else us(i)) for i in range(10)
+    ]
     await store.memory.save_messages(msgs)
     thread, copies = await store.memory.clone_thread("src")
     assert thread.title == "Clone of Chat" and thread.resource_id == "r"
@@ -406,7 +445,11 @@ async def test_clone_thread_options_and_limit(store: Store) -> None:
         "src", new_thread_id="dst", title="Copy", resource_id="r2", metadata={"x": 1}, limit=3
     )
     assert (thread.id, thread.title, thread.resource_id) == ("dst", "Copy", "r2")
-    assert thread.metadata is not None and thread.metadata["x"] == 1 and thread.metadata["clone"]["source_thread_id"] == "src"
+    assert (
+        thread.metadata is not None
+        and thread.metadata["x"] == 1
+        and thread.metadata["clone"]["source_thread_id"] == "src"
+    )
     assert [c.content for c in copies] == [{"i": 7}, {"i": 8}, {"i": 9}]
     assert all(c.thread_id == "dst" and c.resource_id == "r2" for c in copies)
     with pytest.raises(Conflict):
@@ -429,7 +472,10 @@ async def test_concurrent_batches_into_one_thread(store: Store) -> None:
 
     async def writer(w: int) -> None:
         for b in range(3):
-            batch = [Message(f"m{(w * 7 + b * 13 + i) % 120:03}", "th", "user", {"w": w}, created_at=us(w)) for i in range(25)]
+            batch = [
+                Message(f"m{(w * 7 + b * 13 + i) % 120:03}", "th", "user", {"w": w}, created_at=us(w))
+                for i in range(25)
+            ]
             await store.memory.save_messages(batch)
 
     await asyncio.gather(*(writer(w) for w in range(8)))
@@ -445,7 +491,10 @@ async def test_concurrent_updates_and_deletes(store: Store) -> None:
     await _thread(store, "a")
     await _thread(store, "b")
     await _fill(store, 40, "a")
-    ups = [store.memory.update_messages([MessageUpdate(f"m{i:04}", thread_id="b" if i % 2 else "a", content={"u": i})]) for i in range(0, 40, 2)]
+    ups = [
+        store.memory.update_messages([MessageUpdate(f"m{i:04}", thread_id="b" if i % 2 else "a", content={"u": i})])
+        for i in range(0, 40, 2)
+    ]
     dels = [store.memory.delete_messages([f"m{i:04}"]) for i in range(1, 40, 2)]
     results = await asyncio.gather(*ups, *dels)
     assert sum(r for r in results if isinstance(r, int)) == 20

@@ -23,7 +23,9 @@ JSON_VALUES = {
 
 
 async def test_save_and_get_round_trip(store: Store) -> None:
-    t = Thread("th-1", "res-1", title="Hello", metadata=JSON_VALUES, created_at=T0, updated_at=T0 + timedelta(microseconds=1))
+    t = Thread(
+        "th-1", "res-1", title="Hello", metadata=JSON_VALUES, created_at=T0, updated_at=T0 + timedelta(microseconds=1)
+    )
     saved = await store.memory.save_thread(t)
     assert saved == t
     got = await store.memory.get_thread("th-1")
@@ -57,7 +59,9 @@ async def test_non_utc_datetimes_are_stored_as_the_same_instant(store: Store) ->
 
 
 async def test_update_thread_merges_metadata_and_bumps(store: Store) -> None:
-    await store.memory.save_thread(Thread("th", "r", title="old", metadata={"a": 1, "b": {"x": 1}}, created_at=T0, updated_at=T0))
+    await store.memory.save_thread(
+        Thread("th", "r", title="old", metadata={"a": 1, "b": {"x": 1}}, created_at=T0, updated_at=T0)
+    )
     up = await store.memory.update_thread("th", metadata={"b": {"y": 2}, "c": 3})
     assert up.title == "old"
     assert up.metadata == {"a": 1, "b": {"y": 2}, "c": 3}
@@ -89,7 +93,11 @@ async def _threads(store: Store, n: int, *, same_time: bool = False) -> list[Thr
     out = []
     for i in range(n):
         ts = T0 if same_time else T0 + timedelta(seconds=i)
-        out.append(await store.memory.save_thread(Thread(f"t{i:03}", "r", created_at=ts, updated_at=T0 + timedelta(seconds=n - i))))
+        out.append(
+            await store.memory.save_thread(
+                Thread(f"t{i:03}", "r", created_at=ts, updated_at=T0 + timedelta(seconds=n - i))
+            )
+        )
     await store.memory.save_thread(Thread("elsewhere", "r2"))
     return out
 
@@ -194,7 +202,7 @@ async def test_save_thread_rejects_non_thread(store: Store) -> None:
         await store.memory.save_thread({"id": "t", "resource_id": "r"})  # type: ignore[arg-type]
 
 
-SQLISH = ["'; DROP TABLE rs_threads; --", "\" OR 1=1 --", "x' OR 'a'='a", "%s %(x)s ? $1 :name", "`; --", "\\'"]
+SQLISH = ["'; DROP TABLE rs_threads; --", '" OR 1=1 --', "x' OR 'a'='a", "%s %(x)s ? $1 :name", "`; --", "\\'"]
 
 
 @pytest.mark.parametrize("s", SQLISH)
@@ -223,7 +231,9 @@ async def test_sql_looking_strings_are_plain_values(store: Store, s: str) -> Non
 
 async def test_resource_save_get_update(store: Store) -> None:
     assert await store.memory.get_resource("u1") is None
-    r = await store.memory.save_resource(Resource("u1", working_memory="# notes", metadata={"a": 1}, created_at=T0, updated_at=T0))
+    r = await store.memory.save_resource(
+        Resource("u1", working_memory="# notes", metadata={"a": 1}, created_at=T0, updated_at=T0)
+    )
     assert r == Resource("u1", "# notes", {"a": 1}, T0, T0)
     r2 = await store.memory.save_resource(Resource("u1", working_memory="v2", metadata=None))
     assert r2.created_at == T0 and r2.working_memory == "v2" and r2.metadata is None

@@ -14,7 +14,7 @@ import pymysql
 from ..errors import Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
 from .base import Connection, Driver, Row
 
-_LOST = {2003, 2006, 2013, 2014, 2045, 2055, 1053, 1927}
+_LOST = {2003, 2006, 2013, 2014, 2045, 2055, 1053, 1927, 1045, 1049}
 _INVALID = {1264, 1366, 1406, 1292, 3140, 4025, 4078, 3819, 1048}
 
 
@@ -116,18 +116,24 @@ class MyDriver(Driver):
 
     async def open(self) -> None:
         try:
-            self.pool = await aiomysql.create_pool(
-                minsize=self.min_size,
-                maxsize=self.max_size,
-                autocommit=True,
-                charset="utf8mb4",
-                connect_timeout=self.connect_timeout,
-                init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-                pool_recycle=3600,
-                **self.params,
+            # aiomysql's connect_timeout covers only the TCP connect, not a server that accepts and never greets.
+            self.pool = await asyncio.wait_for(
+                self._create_pool(), timeout=self.connect_timeout * max(1, self.min_size)
             )
         except Exception as e:
             raise translate(e) from e
+
+    async def _create_pool(self) -> aiomysql.Pool:
+        return await aiomysql.create_pool(
+            minsize=self.min_size,
+            maxsize=self.max_size,
+            autocommit=True,
+            charset="utf8mb4",
+            connect_timeout=self.connect_timeout,
+            init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+            pool_recycle=3600,
+            **self.params,
+        )
 
     async def close(self) -> None:
         if self.pool is not None:

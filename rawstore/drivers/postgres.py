@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,7 +11,7 @@ import asyncpg
 
 from ..errors import Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
 from ..sqlfiles import Query
-from .base import Connection, Driver, Row
+from .base import Connection, Driver, Row, _trace
 
 
 def translate(exc: BaseException) -> RawstoreError:
@@ -20,7 +21,8 @@ def translate(exc: BaseException) -> RawstoreError:
     if isinstance(exc, asyncpg.UniqueViolationError):
         return Conflict(msg)
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
-        return NotFound(msg)
+        # "update or delete on table X violates ..." = the row is still referenced; otherwise a parent is missing.
+        return Conflict(msg) if str(exc).startswith("update or delete") else NotFound(msg)
     if isinstance(exc, (asyncpg.DataError, asyncpg.CheckViolationError, asyncpg.NotNullViolationError)):
         return InvalidInput(msg)
     if isinstance(exc, asyncpg.exceptions.UntranslatableCharacterError):
@@ -34,6 +36,9 @@ def translate(exc: BaseException) -> RawstoreError:
             asyncpg.exceptions.CannotConnectNowError,
             asyncpg.exceptions.ConnectionFailureError,
             asyncpg.exceptions.AdminShutdownError,
+            asyncpg.exceptions.InvalidCatalogNameError,
+            asyncpg.exceptions.InvalidAuthorizationSpecificationError,
+            asyncpg.exceptions.InvalidPasswordError,
             TimeoutError,
         ),
     ):
@@ -149,8 +154,10 @@ class PgDriver(Driver):
         # The pool's own fetchrow skips a context-manager layer on the hottest read path.
         if self.pool is None:
             raise ConnectionLost("the store is closed")
+        t = time.perf_counter()
         try:
             row: Row | None = await self.pool.fetchrow(q.compiled.sql, *q.compiled.args(values))
+            _trace(q.name, t)
             return row
         except RawstoreError:
             raise

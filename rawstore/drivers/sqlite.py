@@ -20,14 +20,15 @@ T = TypeVar("T")
 TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
-def translate(exc: BaseException) -> RawstoreError:
+def translate(exc: BaseException, sql: str = "") -> RawstoreError:
     if isinstance(exc, RawstoreError):
         return exc
     msg = f"{type(exc).__name__}: {exc}"
     text = str(exc)
     if isinstance(exc, sqlite3.IntegrityError):
         if "FOREIGN KEY" in text:
-            return NotFound(msg)
+            # SQLite reports both directions alike: deleting a referenced row is a conflict, a missing parent is not.
+            return Conflict(msg) if sql.lstrip()[:6].upper() == "DELETE" else NotFound(msg)
         if "CHECK constraint" in text or "NOT NULL" in text:
             return InvalidInput(msg)
         return Conflict(msg)
@@ -51,7 +52,7 @@ class LiteConnection(Connection):
         super().__init__()
         self.raw = raw
 
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], sql: str = "") -> T:
         # aiosqlite's _execute runs fn in the connection's thread: one hop per verb instead of several.
         db = self.raw._connection
         if db is None:
@@ -60,33 +61,33 @@ class LiteConnection(Connection):
             result: T = await self.raw._execute(fn, db)  # type: ignore[no-untyped-call]
             return result
         except Exception as e:
-            raise translate(e) from e
+            raise translate(e, sql) from e
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
-        return await self._run(lambda db: db.execute(sql, args).rowcount)
+        return await self._run(lambda db: db.execute(sql, args).rowcount, sql)
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        await self._run(lambda db: db.executemany(sql, rows))
+        await self._run(lambda db: db.executemany(sql, rows), sql)
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
-        return await self._run(lambda db: db.execute(sql, args).fetchall())
+        return await self._run(lambda db: db.execute(sql, args).fetchall(), sql)
 
     async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
         def one(db: sqlite3.Connection) -> Row | None:
             row: Row | None = db.execute(sql, args).fetchone()
             return row
 
-        return await self._run(one)
+        return await self._run(one, sql)
 
     async def fetch_named(self, sql: str, args: Sequence[Any] = ()) -> tuple[list[str], list[Row]]:
         def run(db: sqlite3.Connection) -> tuple[list[str], list[Row]]:
             cur = db.execute(sql, args)
             return [d[0] for d in cur.description or ()], cur.fetchall()
 
-        return await self._run(run)
+        return await self._run(run, sql)
 
     async def command(self, sql: str) -> None:
-        await self._run(lambda db: db.execute(sql))
+        await self._run(lambda db: db.execute(sql), sql)
 
 
 def ts_out(v: datetime) -> str:
