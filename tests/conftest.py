@@ -69,3 +69,25 @@ def fresh_url(direct_backend: str, tmp_path: Path) -> Callable[[str], str]:
         return dbs.create_database(direct_backend, f"{name}_{os.getpid()}", tmp_path)
 
     return make
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "backends(*names): run only on these backends (others are deselected, not skipped)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        mark = item.get_closest_marker("backends")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        name = params.get("backend", params.get("direct_backend"))
+        if mark is not None and name is not None and name not in mark.args:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
