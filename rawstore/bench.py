@@ -374,11 +374,9 @@ class _MyRaw(RawDriver):
             await cur.execute("DELETE FROM rs_threads WHERE tenant_id = %s", (tenant_id,))
 
 
-_LITE_TS = "%Y-%m-%d %H:%M:%S.%f"
-
-
 def _lite_ts(v: datetime) -> str:
-    return v.astimezone(UTC).strftime(_LITE_TS)
+    # The fastest exact spelling of rawstore's fixed-width format: isoformat, cut before "+00:00".
+    return (v if v.tzinfo is UTC else v.astimezone(UTC)).isoformat(" ", "microseconds")[:26]
 
 
 def _lite_dt(v: str) -> datetime:
