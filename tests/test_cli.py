@@ -1,0 +1,164 @@
+"""The `rawstore` console script, run as a real subprocess against real databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from rawstore.sqlfiles import data_dir
+from tests import dbs
+
+ALL_IDS = sorted(
+    p.name[: -len(".sql")]
+    for p in (data_dir("migrations") / "postgres").glob("*.sql")
+    if not p.name.endswith(".rollback.sql")
+)
+SCRIPT = Path(sys.executable).parent / "rawstore"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, module: bool = False, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`rawstore ARGS` via the console script next to this interpreter (or `python -m rawstore.cli`)."""
+    cmd = [sys.executable, "-m", "rawstore.cli", *args] if module else [str(SCRIPT), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=cwd or REPO)
+
+
+def status_lines(out: str) -> dict[str, str]:
+    """`applied  0001_memory` lines -> {"0001_memory": "applied"}."""
+    result: dict[str, str] = {}
+    for line in out.splitlines():
+        state, mid = line.split()
+        result[mid] = state
+    return result
+
+
+def test_console_script_is_installed() -> None:
+    assert SCRIPT.exists(), f"no console script at {SCRIPT}"
+
+
+def test_migrate_status_rollback(direct_backend: str, fresh_url: Callable[[str], str]) -> None:
+    url = fresh_url("rs_cli_cycle")
+
+    r = run("status", url)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert status_lines(r.stdout) == dict.fromkeys(ALL_IDS, "pending")
+
+    r = run("migrate", url)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout.splitlines() == [f"applied {len(ALL_IDS)} migration(s) to {url}: {', '.join(ALL_IDS)}"]
+    for mid in ALL_IDS:
+        assert mid in r.stdout
+
+    r = run("status", url)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert status_lines(r.stdout) == dict.fromkeys(ALL_IDS, "applied")
+
+    r = run("migrate", url)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout.splitlines() == [f"applied 0 migration(s) to {url}"]
+
+    r = run("rollback", url)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout.splitlines() == [f"rolled back {len(ALL_IDS)} migration(s): {', '.join(reversed(ALL_IDS))}"]
+
+    r = run("status", url)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert status_lines(r.stdout) == dict.fromkeys(ALL_IDS, "pending")
+    assert not {"rs_threads", "rs_messages", "rs_resources"} & set(dbs.kit_tables(direct_backend, url))
+
+    r = run("rollback", url)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout.splitlines() == ["rolled back 0 migration(s)"]
+
+
+def test_python_dash_m_and_rollback_count(direct_backend: str, fresh_url: Callable[[str], str]) -> None:
+    url = fresh_url("rs_cli_module")
+    r = run("migrate", url, module=True)
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    assert all(mid in r.stdout for mid in ALL_IDS)
+    assert {"rs_threads", "rs_messages", "rs_resources"} <= set(dbs.kit_tables(direct_backend, url))
+
+    r = run("rollback", url, "--count", "1", module=True)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout.splitlines() == [f"rolled back 1 migration(s): {ALL_IDS[-1]}"]
+    r = run("status", url, module=True)
+    assert status_lines(r.stdout) == {**dict.fromkeys(ALL_IDS, "applied"), ALL_IDS[-1]: "pending"}
+
+
+def test_relative_sqlite_path(tmp_path: Path) -> None:
+    """`sqlite:///name.db` is relative to the working directory."""
+    r = run("migrate", "sqlite:///relative.db", cwd=tmp_path)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert (tmp_path / "relative.db").is_file()
+    assert all(mid in r.stdout for mid in ALL_IDS)
+    r = run("status", "sqlite:///relative.db", cwd=tmp_path)
+    assert status_lines(r.stdout) == dict.fromkeys(ALL_IDS, "applied")
+
+
+def test_postgres_schema_option(tmp_path: Path) -> None:
+    if "postgres" not in dbs.selected():
+        pytest.skip("postgres is not among RAWSTORE_TEST_DBS")
+    url = dbs.create_database("postgres", f"rs_cli_schema_{os.getpid()}", tmp_path)
+    r = run("migrate", url, "--schema", "kit")
+    assert (r.returncode, r.stderr) == (0, "")
+    assert all(mid in r.stdout for mid in ALL_IDS)
+    import psycopg
+
+    with psycopg.connect(url) as c:
+        rows = c.execute("SELECT schemaname, tablename FROM pg_tables WHERE tablename LIKE 'rs\\_%'").fetchall()
+    assert {s for s, _ in rows} == {"kit"}
+    assert {"rs_threads", "rs_messages", "rs_resources", "rs_yoyo_migration"} <= {t for _, t in rows}
+    r = run("status", url, "--schema", "kit")
+    assert status_lines(r.stdout) == dict.fromkeys(ALL_IDS, "applied")
+
+
+BAD = [
+    ("migrate", "oracle://scott:tiger@127.0.0.1/orcl"),
+    ("status", "mysql://root@127.0.0.1:33306"),
+    ("rollback", "sqlite:///:memory:"),
+    ("migrate", "not-a-url"),
+]
+
+
+@pytest.mark.parametrize(("command", "url"), BAD)
+def test_bad_url_is_one_line_config_error(command: str, url: str) -> None:
+    r = run(command, url)
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("rawstore: ConfigError: ")
+    assert "tiger" not in r.stderr
+
+
+def test_bad_schema_is_config_error() -> None:
+    r = run("migrate", "postgresql://postgres@127.0.0.1:1/nowhere", "--schema", "no-such;schema")
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith("rawstore: ConfigError: ")
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://postgres:hunter2@127.0.0.1:1/nowhere", "mysql://root:hunter2@127.0.0.1:1/nowhere"]
+)
+def test_unreachable_server_is_a_clean_error(url: str) -> None:
+    r = run("migrate", url)
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith("rawstore: MigrationError: ")
+    assert "hunter2" not in r.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    r = run("migrate")
+    assert r.returncode == 2
+    assert "usage: rawstore" in r.stderr
+    r = run("frobnicate", "sqlite:///x.db")
+    assert r.returncode == 2
