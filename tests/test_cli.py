@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -100,10 +99,9 @@ def test_relative_sqlite_path(tmp_path: Path) -> None:
     assert status_lines(r.stdout) == dict.fromkeys(ALL_IDS, "applied")
 
 
-def test_postgres_schema_option(tmp_path: Path) -> None:
-    if "postgres" not in dbs.selected():
-        pytest.skip("postgres is not among RAWSTORE_TEST_DBS")
-    url = dbs.create_database("postgres", f"rs_cli_schema_{os.getpid()}", tmp_path)
+@pytest.mark.backends("postgres")
+def test_postgres_schema_option(direct_backend: str, fresh_url: Callable[[str], str]) -> None:
+    url = fresh_url("rs_cli_schema")
     r = run("migrate", url, "--schema", "kit")
     assert (r.returncode, r.stderr) == (0, "")
     assert all(mid in r.stdout for mid in ALL_IDS)

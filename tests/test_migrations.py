@@ -313,21 +313,22 @@ def test_application_tables_untouched(direct_backend: str, fresh_url: Callable[[
     assert [o for o in leftover if not bare_name(o).startswith("rs_yoyo_")] == []
 
 
+@pytest.mark.backends("mysql")
 @pytest.mark.xfail(
     strict=True,
     reason="core bug: yoyo's _check_transactional_ddl creates an unprefixed yoyo_tmp_<random> table on every "
     "migrate/rollback/status; on MariaDB it is committed and then dropped, and left behind when the DROP fails",
 )
-def test_mysql_least_privilege_user_leaves_no_foreign_table(tmp_path: Path) -> None:
+def test_mysql_least_privilege_user_leaves_no_foreign_table(
+    direct_backend: str, fresh_url: Callable[[str], str]
+) -> None:
     """A MariaDB user that may create anything but drop only the kit's own tables: migrate and rollback work
     and add no object outside the rs_ prefix (nothing unprefixed may be created even for a moment)."""
-    if "mysql" not in dbs.selected():
-        pytest.skip("mysql is not among RAWSTORE_TEST_DBS")
     import pymysql
 
-    name = f"rs_mig_priv_{os.getpid()}"
-    url = dbs.create_database("mysql", name, tmp_path)
+    url = fresh_url("rs_mig_priv")
     p = urlsplit(url)
+    name = p.path.lstrip("/")
     root = pymysql.connect(
         host=p.hostname, port=p.port or 3306, user=p.username or "root", password=p.password or "", autocommit=True
     )
@@ -416,19 +417,9 @@ async def test_migrate_result_is_a_list_and_awaitable(direct_backend: str, fresh
 # --- PostgreSQL schemas ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def pg_fresh(tmp_path: Path) -> Callable[[str], str]:
-    if "postgres" not in dbs.selected():
-        pytest.skip("postgres is not among RAWSTORE_TEST_DBS")
-
-    def make(name: str) -> str:
-        return dbs.create_database("postgres", f"{name}_{os.getpid()}", tmp_path)
-
-    return make
-
-
-async def test_postgres_schema(pg_fresh: Callable[[str], str]) -> None:
-    url = pg_fresh("rs_mig_schema")
+@pytest.mark.backends("postgres")
+async def test_postgres_schema(direct_backend: str, fresh_url: Callable[[str], str]) -> None:
+    url = fresh_url("rs_mig_schema")
     before = objects("postgres", url)
     assert rawstore.migrate(url, schema="kit") == ALL_IDS
     assert is_migrated(tables("postgres", url, "kit"))
@@ -452,8 +443,9 @@ async def test_postgres_schema(pg_fresh: Callable[[str], str]) -> None:
     assert tables("postgres", url, "public") == set()
 
 
-def test_postgres_two_schemas_are_independent(pg_fresh: Callable[[str], str]) -> None:
-    url = pg_fresh("rs_mig_2schemas")
+@pytest.mark.backends("postgres")
+def test_postgres_two_schemas_are_independent(direct_backend: str, fresh_url: Callable[[str], str]) -> None:
+    url = fresh_url("rs_mig_2schemas")
     assert rawstore.migrate(url, schema="kit_a") == ALL_IDS
     assert rawstore.migrate(url, schema="kit_b") == ALL_IDS
     assert rawstore.rollback(url, schema="kit_a") == ROLLED_BACK
@@ -463,16 +455,19 @@ def test_postgres_two_schemas_are_independent(pg_fresh: Callable[[str], str]) ->
     assert tables("postgres", url, "public") == set()
 
 
+@pytest.mark.backends("postgres")
 @pytest.mark.xfail(
     strict=True,
     reason="core bug: _ensure_schema's CREATE SCHEMA IF NOT EXISTS is not race-safe in PostgreSQL; a migrator that "
     "loses the race gets UniqueViolation on pg_namespace and fails with MigrationError",
 )
-def test_postgres_schema_created_by_someone_else_meanwhile(pg_fresh: Callable[[str], str]) -> None:
+def test_postgres_schema_created_by_someone_else_meanwhile(
+    direct_backend: str, fresh_url: Callable[[str], str]
+) -> None:
     """Another session creates the schema while migrate is creating it too (as with concurrent migrators)."""
     import psycopg
 
-    url = pg_fresh("rs_mig_schema_race")
+    url = fresh_url("rs_mig_schema_race")
     outcome: dict[str, Any] = {}
 
     def migrate() -> None:
@@ -501,18 +496,21 @@ def test_postgres_schema_created_by_someone_else_meanwhile(pg_fresh: Callable[[s
     assert is_migrated(tables("postgres", url, "kit"))
 
 
+@pytest.mark.backends("postgres")
 @pytest.mark.xfail(
     strict=True,
     reason="core bug: status/rollback with a schema that does not exist yet do not create it; yoyo then swallows "
     "the failed CREATE of its lock table and polls a missing table until its lock timeout (status 10 s, "
     "rollback 120 s) before a confusing MigrationError",
 )
-def test_postgres_status_and_rollback_before_the_schema_exists(pg_fresh: Callable[[str], str]) -> None:
+def test_postgres_status_and_rollback_before_the_schema_exists(
+    direct_backend: str, fresh_url: Callable[[str], str]
+) -> None:
     """Like on an unmigrated database without a schema: status reports everything pending, rollback does nothing.
 
     Both run as subprocesses so a hang costs seconds, not minutes.
     """
-    url = pg_fresh("rs_mig_schema_missing")
+    url = fresh_url("rs_mig_schema_missing")
     script = Path(sys.executable).parent / "rawstore"
     procs = {
         cmd: subprocess.Popen(
