@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Generator
 from typing import Any
 
-from .errors import ConfigError, MigrationError
+from .errors import ConfigError, MigrationError, RawstoreError
 from .sqlfiles import data_dir
 from .url import Target, parse_url, redact
 
@@ -33,14 +34,25 @@ def _backend(target: Target) -> Any:
     except Exception as e:
         raise ConfigError(f"cannot migrate {redact(target.url)}: {e}") from e
     # yoyo's own tables would be unprefixed; the kit only ever creates rs_ objects.
+    # yoyo probes for transactional DDL by creating a yoyo_tmp_* table; the answer is known per dialect, and the
+    # probe would be an unprefixed object (left behind where the user may not drop it).
+    transactional_ddl = target.dialect != "mysql"
     cls = type(
         "Rawstore" + base.__name__,
         (base,),
-        {"log_table": "rs_yoyo_log", "lock_table": "rs_yoyo_lock", "version_table": "rs_yoyo_version"},
+        {
+            "log_table": "rs_yoyo_log",
+            "lock_table": "rs_yoyo_lock",
+            "version_table": "rs_yoyo_version",
+            "_check_transactional_ddl": lambda self: transactional_ddl,
+        },
     )
     try:
         backend = cls(parsed, MIGRATION_TABLE)
         backend.init_database()
+        # yoyo ignores a failure to create its lock table and would then wait out the whole lock timeout.
+        with backend.transaction(rollback_on_exit=True):
+            backend.execute(f"SELECT 1 FROM {backend.lock_table_quoted} WHERE 1 = 0").fetchall()
     except Exception as e:
         raise MigrationError(f"cannot connect to {redact(target.url)} for migrations: {e}") from e
     return backend
@@ -52,7 +64,9 @@ def _ensure_schema(target: Target, schema: str) -> None:
     import psycopg
 
     try:
-        with psycopg.connect(target.url, autocommit=True) as conn:
+        # IF NOT EXISTS is not race-free: a concurrent migrator may create it first.
+        race = (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateSchema)
+        with psycopg.connect(target.url, autocommit=True) as conn, contextlib.suppress(*race):
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())
     except Exception as e:
         raise MigrationError(f"cannot create schema {schema!r}: {e}") from e
@@ -82,6 +96,8 @@ def migrate(url: str, *, schema: str = "public") -> MigrationReport:
         if done:
             log.info("applied migrations %s to %s", ", ".join(done), redact(url))
         return done
+    except RawstoreError:
+        raise
     except Exception as e:
         raise MigrationError(f"migrating {redact(url)} failed: {e}") from e
     finally:
@@ -91,6 +107,7 @@ def migrate(url: str, *, schema: str = "public") -> MigrationReport:
 def rollback(url: str, *, schema: str = "public", count: int | None = None) -> MigrationReport:
     """Roll back applied migrations, newest first: all of them, or the newest `count`."""
     target = parse_url(url, schema=schema)
+    _ensure_schema(target, schema)
     backend = _backend(target)
     try:
         migrations = _migrations(target)
@@ -100,6 +117,8 @@ def rollback(url: str, *, schema: str = "public", count: int | None = None) -> M
                 todo = todo[:count]
             backend.rollback_migrations(todo)
         return MigrationReport(m.id for m in todo)
+    except RawstoreError:
+        raise
     except Exception as e:
         raise MigrationError(f"rolling back {redact(url)} failed: {e}") from e
     finally:
@@ -109,11 +128,14 @@ def rollback(url: str, *, schema: str = "public", count: int | None = None) -> M
 def status(url: str, *, schema: str = "public") -> dict[str, bool]:
     """Every migration id of this dialect, mapped to whether it is applied."""
     target = parse_url(url, schema=schema)
+    _ensure_schema(target, schema)
     backend = _backend(target)
     try:
         migrations = _migrations(target)
         applied = backend.get_applied_migration_hashes()
         return {m.id: m.hash in applied for m in migrations}
+    except RawstoreError:
+        raise
     except Exception as e:
         raise MigrationError(f"reading migration status of {redact(url)} failed: {e}") from e
     finally:

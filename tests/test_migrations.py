@@ -314,11 +314,6 @@ def test_application_tables_untouched(direct_backend: str, fresh_url: Callable[[
 
 
 @pytest.mark.backends("mysql")
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: yoyo's _check_transactional_ddl creates an unprefixed yoyo_tmp_<random> table on every "
-    "migrate/rollback/status; on MariaDB it is committed and then dropped, and left behind when the DROP fails",
-)
 def test_mysql_least_privilege_user_leaves_no_foreign_table(
     direct_backend: str, fresh_url: Callable[[str], str]
 ) -> None:
@@ -456,11 +451,6 @@ def test_postgres_two_schemas_are_independent(direct_backend: str, fresh_url: Ca
 
 
 @pytest.mark.backends("postgres")
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: _ensure_schema's CREATE SCHEMA IF NOT EXISTS is not race-safe in PostgreSQL; a migrator that "
-    "loses the race gets UniqueViolation on pg_namespace and fails with MigrationError",
-)
 def test_postgres_schema_created_by_someone_else_meanwhile(
     direct_backend: str, fresh_url: Callable[[str], str]
 ) -> None:
@@ -497,12 +487,6 @@ def test_postgres_schema_created_by_someone_else_meanwhile(
 
 
 @pytest.mark.backends("postgres")
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: status/rollback with a schema that does not exist yet do not create it; yoyo then swallows "
-    "the failed CREATE of its lock table and polls a missing table until its lock timeout (status 10 s, "
-    "rollback 120 s) before a confusing MigrationError",
-)
 def test_postgres_status_and_rollback_before_the_schema_exists(
     direct_backend: str, fresh_url: Callable[[str], str]
 ) -> None:
