@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
@@ -14,8 +14,10 @@ from .drivers.base import Connection, Row
 from .errors import Conflict, InvalidInput, NotFound
 from .ids import uuid7
 from .records import Include, Message, MessageUpdate, Page, Resource, Thread
+from .sqlfiles import Query
 from .timeutil import MAX_TS, MIN_TS, utcnow
 from .validate import (
+    MAX_ID,
     MAX_SHORT,
     MAX_TITLE,
     check_choice,
@@ -37,6 +39,23 @@ MAX_WORKING_MEMORY = 16 * 1024 * 1024
 
 OrderBy = Literal["created_at", "updated_at"]
 Direction = Literal["asc", "desc"]
+
+
+_JSON = msgspec.json.Encoder()
+_MESSAGE_FIELDS = ("tenant_id", "id", "thread_id", "role", "type", "content", "resource_id", "created_at")
+
+
+def _plain_id(v: object) -> bool:
+    # What check_id accepts, decided without building a label or re-encoding: ASCII means valid UTF-8.
+    return type(v) is str and 0 < len(v) <= MAX_ID and v.isascii() and "\x00" not in v and not v.isspace()
+
+
+def _in_order(q: Query, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    order = q.compiled.order
+    if order == _MESSAGE_FIELDS:
+        return rows
+    pos = [_MESSAGE_FIELDS.index(n) for n in order]
+    return [tuple(r[p] for p in pos) for r in rows]
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -70,7 +89,8 @@ class MemoryStore:
     async def get_thread(self, thread_id: str, *, resource_id: str | None = None) -> Thread | None:
         """The thread, or None when it is missing or (if `resource_id` is given) belongs to another resource."""
         t = self._ctx.tenant()
-        check_id(thread_id, "thread_id")
+        if not _plain_id(thread_id):
+            check_id(thread_id, "thread_id")
         if resource_id is not None:
             check_id(resource_id, "resource_id")
         row = await self._ctx.fetchrow(self._ctx.q("memory.get_thread"), {"tenant_id": t, "id": thread_id})
@@ -199,23 +219,53 @@ class MemoryStore:
 
     # -- messages ---------------------------------------------------------------------------------------
 
-    def _message_values(self, t: str, i: int, m: object) -> dict[str, Any]:
-        if not isinstance(m, Message):
-            raise InvalidInput(f"messages[{i}] must be a rawstore.Message, got {type(m).__name__}")
-        if m.thread_id is None:
-            raise InvalidInput(f"messages[{i}] has no thread_id")
-        if m.role is None:
-            raise InvalidInput(f"messages[{i}] has no role")
-        return {
-            "tenant_id": t,
-            "id": check_id(m.id, f"messages[{i}].id"),
-            "thread_id": check_id(m.thread_id, f"messages[{i}].thread_id"),
-            "role": check_text(m.role, f"messages[{i}].role", MAX_SHORT, blank=False),
-            "type": check_text(m.type, f"messages[{i}].type", MAX_SHORT, blank=False),
-            "content": encode_json(m.content, f"messages[{i}].content"),
-            "resource_id": None if m.resource_id is None else check_id(m.resource_id, f"messages[{i}].resource_id"),
-            "created_at": self._ctx.ts_out(check_dt(m.created_at, f"messages[{i}].created_at")),
-        }
+    def _message_rows(
+        self, t: str, messages: Sequence[Message]
+    ) -> tuple[dict[str, tuple[Any, ...]], dict[str, Message]]:
+        """Validated rows (in `_MESSAGE_FIELDS` order) by id, the last version of a repeated id winning.
+
+        Checks ids, thread, role, type, JSON content and aware datetimes. Values that repeat across a batch
+        (thread, role, type, resource) are checked once, a plain ASCII id takes a fast path, and error labels are
+        built only on error: this is most of the CPU a batch costs, so it matters next to the raw driver.
+        """
+        by_id: dict[str, tuple[Any, ...]] = {}
+        source: dict[str, Message] = {}
+        ok_ids: set[str] = set()
+        ok_short: set[str] = set()
+        ts_out = self._ctx.ts_out
+        encode = _JSON.encode
+        for i, m in enumerate(messages):
+            if type(m) is not Message and not isinstance(m, Message):
+                raise InvalidInput(f"messages[{i}] must be a rawstore.Message, got {type(m).__name__}")
+            mid, th, role, typ, res = m.id, m.thread_id, m.role, m.type, m.resource_id
+            if th is None:
+                raise InvalidInput(f"messages[{i}] has no thread_id")
+            if role is None:
+                raise InvalidInput(f"messages[{i}] has no role")
+            if not _plain_id(mid):
+                check_id(mid, f"messages[{i}].id")
+            if th not in ok_ids:
+                ok_ids.add(check_id(th, f"messages[{i}].thread_id"))
+            if res is not None and res not in ok_ids:
+                ok_ids.add(check_id(res, f"messages[{i}].resource_id"))
+            if role not in ok_short:
+                ok_short.add(check_text(role, f"messages[{i}].role", MAX_SHORT, blank=False))
+            if typ not in ok_short:
+                ok_short.add(check_text(typ, f"messages[{i}].type", MAX_SHORT, blank=False))
+            try:
+                data = encode(m.content)
+            except Exception:
+                data = b""
+            if not data or (b"\\u0000" in data):
+                content = encode_json(m.content, f"messages[{i}].content")
+            else:
+                content = data.decode()
+            created = m.created_at
+            if type(created) is not datetime or created.tzinfo is not UTC or not MIN_TS <= created <= MAX_TS:
+                check_dt(created, f"messages[{i}].created_at")
+            by_id[mid] = (t, mid, th, role, typ, content, res, ts_out(created))
+            source[mid] = m
+        return by_id, source
 
     async def _require_threads(self, conn: Connection, t: str, thread_ids: Iterable[str]) -> None:
         wanted = sorted(set(thread_ids))
@@ -249,30 +299,29 @@ class MemoryStore:
             raise InvalidInput("messages must be a list of rawstore.Message")
         if not messages:
             return []
-        by_id: dict[str, dict[str, Any]] = {}
-        source: dict[str, Message] = {}
-        for i, m in enumerate(messages):
-            v = self._message_values(t, i, m)
-            by_id[v["id"]] = v
-            source[v["id"]] = m
+        by_id, source = self._message_rows(t, messages)
         # Sorted by id so that concurrent batches lock rows in one order.
         ids = sorted(by_id)
         rows = [by_id[i] for i in ids]
         now = utcnow()
+        q_new, q_upsert = self._ctx.q("memory.insert_new_messages"), self._ctx.q("memory.upsert_messages")
         async with self._ctx.write() as conn:
-            await self._require_threads(conn, t, (v["thread_id"] for v in rows))
-            old: dict[str, tuple[str, Any]] = {}
-            for chunk in _chunks(ids):
-                for r in await conn.q_fetch(
-                    self._ctx.q("memory.existing_messages"), {"tenant_id": t, "ids": list(chunk)}
-                ):
-                    old[r[0]] = (r[1], r[2])
-            touched = {v["thread_id"] for v in rows}
-            touched.update(th for th, _ in old.values())
+            threads = {r[2] for r in rows}
+            await self._require_threads(conn, t, threads)
             # Lock the threads (exclusively) before the inserts take their foreign-key locks on them: concurrent
             # batches into one thread then queue up instead of deadlocking on a shared-to-exclusive upgrade (InnoDB).
-            await self._touch(conn, t, touched, now)
-            await conn.q_batch(self._ctx.q("memory.upsert_messages"), rows)
+            await self._touch(conn, t, threads, now)
+            old: dict[str, tuple[str, Any]] = {}
+            # New ids are the common case: insert them without looking anything up first (a lookup costs as much
+            # as the insert's own index probes). Only when some ids existed, read what they were and upsert.
+            if await conn.q_batch_rows(q_new, _in_order(q_new, rows)) != len(rows):
+                for chunk in _chunks(ids):
+                    for r in await conn.q_fetch(
+                        self._ctx.q("memory.existing_messages"), {"tenant_id": t, "ids": list(chunk)}
+                    ):
+                        old[r[0]] = (r[1], r[2])
+                await self._touch(conn, t, {th for th, _ in old.values()} - threads, now)
+                await conn.q_batch_rows(q_upsert, _in_order(q_upsert, rows))
         out: list[Message] = []
         for mid, m in source.items():
             prev = old.get(mid)
@@ -566,9 +615,11 @@ class MemoryStore:
                 )
                 for m in src_msgs
             ]
-            rows = [self._message_values(t, i, m) for i, m in enumerate(copies)]
+            by_id, _ = self._message_rows(t, copies)
+            q_new = self._ctx.q("memory.insert_new_messages")
+            rows = _in_order(q_new, list(by_id.values()))
             for i in range(0, len(rows), _CHUNK):
-                await conn.q_batch(self._ctx.q("memory.upsert_messages"), rows[i : i + _CHUNK])
+                await conn.q_batch_rows(q_new, rows[i : i + _CHUNK])
         return thread, copies
 
     async def _all_messages(self, conn: Connection, t: str, thread_id: str, limit: int | None) -> list[Message]:

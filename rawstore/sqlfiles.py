@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -203,12 +203,3 @@ def load_queries(dialect: Dialect, schema: str = "") -> dict[str, Query]:
     for path in sorted(folder.glob("*.sql")):
         out.update(parse_sql_file(path.read_text("utf-8"), path.stem, dialect, str(path), schema))
     return out
-
-
-def batch_columns(rows: Iterable[Sequence[Any]], width: int) -> list[list[Any]]:
-    """Transpose rows into one list per column, for column-array batches."""
-    cols: list[list[Any]] = [[] for _ in range(width)]
-    for row in rows:
-        for c, v in zip(cols, row, strict=True):
-            c.append(v)
-    return cols

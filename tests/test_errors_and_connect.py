@@ -403,7 +403,7 @@ async def test_logs_query_names_and_durations_never_values(store: Store, caplog:
     records = _records(caplog)
     messages = [r.getMessage() for r in records]
     assert records, "nothing was logged under 'rawstore'"
-    for name in ("memory.upsert_thread", "memory.upsert_messages", "memory.messages_asc", "memory.get_messages"):
+    for name in ("memory.upsert_thread", "memory.insert_new_messages", "memory.messages_asc", "memory.get_messages"):
         hits = [m for m in messages if name in m]
         assert hits, f"no record names {name}: {messages}"
         assert all(DURATION.search(m) for m in hits), hits

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import DatabaseError
-from ..sqlfiles import Dialect, Query, Style, batch_columns, compile_sql
+from ..sqlfiles import Dialect, Query, Style, compile_sql
 
 log = logging.getLogger("rawstore")
 Row = Sequence[Any]
@@ -26,14 +26,16 @@ class Connection(abc.ABC):
 
     def __init__(self) -> None:
         self._depth = 0
+        # Set once the application's own SQL ran here: only then may the session hold state (SET, LISTEN, ...).
+        self.app_sql = False
 
     @abc.abstractmethod
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         """Run one statement; the number of rows it changed."""
 
     @abc.abstractmethod
-    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run one statement for every row, in the driver's fastest batch form."""
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run one statement for every row, in the driver's fastest batch form; the rows changed (-1: unknown)."""
 
     @abc.abstractmethod
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
@@ -74,18 +76,21 @@ class Connection(abc.ABC):
         _trace(q.name, t)
         return row
 
-    async def q_batch(self, q: Query, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Write many rows in one round trip: column arrays for `name[]` queries, else executemany."""
+    async def q_batch_rows(self, q: Query, rows: Sequence[Sequence[Any]]) -> int:
+        """Write many rows (positional, in the query's parameter order) in one round trip; the rows changed.
+
+        `name[]` queries get one list per column (PostgreSQL `unnest`), others go through executemany.
+        """
         if not rows:
-            return
+            return 0
         t = time.perf_counter()
         c = q.compiled
         if q.array_batch:
-            cols = batch_columns((c.args(r) for r in rows), len(c.order))
-            await self.execute(c.sql, cols)
+            n = await self.execute(c.sql, [list(col) for col in zip(*rows, strict=True)])
         else:
-            await self.executemany(c.sql, [c.args(r) for r in rows])
+            n = await self.executemany(c.sql, rows)
         _trace(q.name, t)
+        return n
 
     # -- the application's own SQL with :name placeholders -------------------------------------------
 
@@ -94,6 +99,7 @@ class Connection(abc.ABC):
             from ..errors import InvalidInput
 
             raise InvalidInput("sql must be a non-empty string")
+        self.app_sql = True
         return compile_sql(sql, self.style).render(params or {}, self.style)
 
     # -- transactions ---------------------------------------------------------------------------------

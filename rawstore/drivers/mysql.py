@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +12,7 @@ import aiomysql
 import pymysql
 
 from ..errors import Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
+from ..sqlfiles import Query
 from .base import Connection, Driver, Row
 
 _LOST = {2003, 2006, 2013, 2014, 2045, 2055, 1053, 1927, 1045, 1049}
@@ -52,10 +53,11 @@ class MyConnection(Connection):
         except Exception as e:
             raise translate(e) from e
 
-    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         try:
             async with self.raw.cursor() as cur:
                 await cur.executemany(sql, rows)
+                return int(cur.rowcount)
         except Exception as e:
             raise translate(e) from e
 
@@ -154,3 +156,17 @@ class MyDriver(Driver):
             yield conn
         finally:
             self.pool.release(raw)
+
+    async def fetchrow_once(self, q: Query, values: Mapping[str, Any]) -> Row | None:
+        # The hottest read path, without the generator-based context manager of `acquire`.
+        pool = self.pool
+        if pool is None:
+            raise ConnectionLost("the store is closed")
+        try:
+            raw = await pool.acquire()
+        except Exception as e:
+            raise translate(e) from e
+        try:
+            return await MyConnection(raw).q_fetchrow(q, values)
+        finally:
+            pool.release(raw)

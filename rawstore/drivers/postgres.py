@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -67,9 +69,10 @@ class PgConnection(Connection):
         except Exception as e:
             raise translate(e) from e
 
-    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         try:
             await self.raw.executemany(sql, rows)
+            return -1
         except Exception as e:
             raise translate(e) from e
 
@@ -106,6 +109,11 @@ def _identity(v: Any) -> Any:
 
 
 class PgDriver(Driver):
+    """A small pool of its own: asyncpg's Pool resets every connection it takes back (one more round trip,
+    `RESET ALL; UNLISTEN *; CLOSE ALL; ...`) and releases through a shielded task, which together cost more than
+    the point read itself. Kit SQL leaves no session state, so only a connection that ran the application's own
+    SQL is reset."""
+
     dialect = "postgres"
     style = "numeric"
     ts_out = staticmethod(_identity)
@@ -117,49 +125,143 @@ class PgDriver(Driver):
         self.max_size = max_size
         self.pgbouncer = pgbouncer
         self.connect_timeout = connect_timeout
-        self.pool: asyncpg.Pool | None = None
+        self._idle: collections.deque[Any] = collections.deque()
+        self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self._size = 0
+        self._open = False
+
+    async def _connect(self) -> Any:
+        return await asyncpg.connect(
+            self.dsn,
+            statement_cache_size=0 if self.pgbouncer else 256,
+            timeout=self.connect_timeout,
+            # Generic plans: a tenant the statistics have not seen yet is estimated at ~1 row, and the planner then
+            # answers `tenant_id = $1 AND id = ANY($2)` by walking all the tenant's thread-index entries (O(rows) per
+            # lookup); custom plans also re-plan every `= ANY($n)` query on each call (~0.1 ms).
+            server_settings={} if self.pgbouncer else {"timezone": "UTC", "plan_cache_mode": "force_generic_plan"},
+        )
 
     async def open(self) -> None:
+        self._open = True
         try:
-            self.pool = await asyncpg.create_pool(
-                self.dsn,
-                min_size=self.min_size,
-                max_size=self.max_size,
-                statement_cache_size=0 if self.pgbouncer else 256,
-                timeout=self.connect_timeout,
-                server_settings={} if self.pgbouncer else {"timezone": "UTC"},
-            )
+            for _ in range(self.min_size):
+                self._idle.append(await self._connect())
+                self._size += 1
         except Exception as e:
+            await self.close()
             raise translate(e) from e
 
     async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+        self._open = False
+        idle, self._idle = self._idle, collections.deque()
+        for raw in idle:
+            try:
+                await raw.close(timeout=5)
+            except Exception:
+                raw.terminate()
+        self._size = 0
+        while self._waiters:
+            w = self._waiters.popleft()
+            if not w.done():
+                w.set_exception(ConnectionLost("the store is closed"))
+
+    async def _get(self) -> Any:
+        while True:
+            if not self._open:
+                raise ConnectionLost("the store is closed")
+            while self._idle:
+                raw = self._idle.pop()
+                if not raw.is_closed():
+                    return raw
+                self._size -= 1
+            if self._size < self.max_size:
+                self._size += 1
+                try:
+                    return await self._connect()
+                except BaseException as e:
+                    self._size -= 1
+                    if isinstance(e, Exception):
+                        raise translate(e) from e
+                    raise
+            fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            try:
+                raw = await fut
+            except BaseException:
+                if fut.done() and not fut.cancelled() and fut.exception() is None and fut.result() is not None:
+                    self._put(fut.result())
+                elif not fut.done():
+                    self._waiters.remove(fut)
+                raise
+            if raw is not None:
+                return raw
+            # None: a connection was dropped, so a slot is free; loop to open a new one.
+
+    def _put(self, raw: Any) -> None:
+        while self._waiters:
+            w = self._waiters.popleft()
+            if not w.done():
+                w.set_result(raw)
+                return
+        if self._open:
+            self._idle.append(raw)
+        else:
+            raw.terminate()
+
+    def _drop(self, raw: Any) -> None:
+        raw.terminate()
+        self._size -= 1
+        while self._waiters:
+            w = self._waiters.popleft()
+            if not w.done():
+                w.set_result(None)
+                return
+
+    async def _release(self, raw: Any, *, dirty: bool) -> None:
+        try:
+            if raw.is_closed():
+                self._drop(raw)
+                return
+            if raw.is_in_transaction():
+                await raw.execute("ROLLBACK")
+            if dirty:
+                await raw.reset()
+        except BaseException:
+            self._drop(raw)
+            raise
+        self._put(raw)
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[PgConnection]:
-        if self.pool is None:
-            raise ConnectionLost("the store is closed")
+        raw = await self._get()
+        conn = PgConnection(raw)
         try:
-            raw = await self.pool.acquire()
-        except Exception as e:
-            raise translate(e) from e
-        try:
-            yield PgConnection(raw)
-        finally:
-            await self.pool.release(raw)
+            yield conn
+        except BaseException:
+            await self._release(raw, dirty=True)
+            raise
+        await self._release(raw, dirty=conn.app_sql)
 
     async def fetchrow_once(self, q: Query, values: Mapping[str, Any]) -> Row | None:
-        # The pool's own fetchrow skips a context-manager layer on the hottest read path.
-        if self.pool is None:
-            raise ConnectionLost("the store is closed")
+        raw = self._idle.pop() if self._idle and self._open else None
+        if raw is None or raw.is_closed():
+            if raw is not None:
+                self._size -= 1
+            raw = await self._get()
         t = time.perf_counter()
         try:
-            row: Row | None = await self.pool.fetchrow(q.compiled.sql, *q.compiled.args(values))
-            _trace(q.name, t)
-            return row
-        except RawstoreError:
+            row: Row | None = await raw.fetchrow(q.compiled.sql, *q.compiled.args(values))
+        except BaseException as e:
+            if raw.is_closed() or not isinstance(e, Exception):
+                self._drop(raw)
+            else:
+                await self._release(raw, dirty=False)
+            if isinstance(e, Exception) and not isinstance(e, RawstoreError):
+                raise translate(e) from e
             raise
-        except Exception as e:
-            raise translate(e) from e
+        if raw.is_closed():
+            self._drop(raw)
+        else:
+            self._put(raw)
+        _trace(q.name, t)
+        return row

@@ -76,6 +76,13 @@ ON DUPLICATE KEY UPDATE
     thread_id = VALUES(thread_id), role = VALUES(role), type = VALUES(type),
     content = VALUES(content), resource_id = VALUES(resource_id)
 
+-- name: insert_new_messages
+-- Insert a batch, leaving existing ids untouched (a no-op update, not INSERT IGNORE, which would also swallow
+-- data errors); affected rows count only the new ones.
+INSERT INTO rs_messages (tenant_id, id, thread_id, role, type, content, resource_id, created_at)
+VALUES (:tenant_id, :id, :thread_id, :role, :type, :content, :resource_id, :created_at)
+ON DUPLICATE KEY UPDATE tenant_id = tenant_id
+
 -- name: existing_messages
 -- id, thread and created_at of the messages among these ids that exist.
 SELECT id, thread_id, created_at FROM rs_messages WHERE tenant_id = :tenant_id AND id IN (:ids)

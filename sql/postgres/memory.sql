@@ -78,6 +78,14 @@ ON CONFLICT (tenant_id, id) DO UPDATE SET
     thread_id = EXCLUDED.thread_id, role = EXCLUDED.role, type = EXCLUDED.type,
     content = EXCLUDED.content, resource_id = EXCLUDED.resource_id
 
+-- name: insert_new_messages[]
+-- Insert a batch from column arrays, skipping ids that already exist; the command count says how many were new.
+INSERT INTO {schema}rs_messages (tenant_id, id, thread_id, role, type, content, resource_id, created_at)
+SELECT t, i, th, r, ty, c::jsonb, res, ca
+FROM unnest(:tenant_id::text[], :id::text[], :thread_id::text[], :role::text[], :type::text[],
+            :content::text[], :resource_id::text[], :created_at::timestamptz[]) AS u(t, i, th, r, ty, c, res, ca)
+ON CONFLICT (tenant_id, id) DO NOTHING
+
 -- name: existing_messages
 -- id, thread and created_at of the messages among these ids that exist.
 SELECT id, thread_id, created_at FROM {schema}rs_messages WHERE tenant_id = :tenant_id AND id = ANY(:ids)

@@ -76,6 +76,12 @@ ON CONFLICT (tenant_id, id) DO UPDATE SET
     thread_id = excluded.thread_id, role = excluded.role, type = excluded.type,
     content = excluded.content, resource_id = excluded.resource_id
 
+-- name: insert_new_messages
+-- Insert a batch, skipping ids that already exist; the change count says how many were new.
+INSERT INTO rs_messages (tenant_id, id, thread_id, role, type, content, resource_id, created_at)
+VALUES (:tenant_id, :id, :thread_id, :role, :type, :content, :resource_id, :created_at)
+ON CONFLICT (tenant_id, id) DO NOTHING
+
 -- name: existing_messages
 -- id, thread and created_at of the messages among these ids that exist.
 SELECT id, thread_id, created_at FROM rs_messages WHERE tenant_id = :tenant_id AND id IN (:ids)
