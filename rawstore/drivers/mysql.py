@@ -115,6 +115,7 @@ class MyDriver(Driver):
         self.max_size = max_size
         self.connect_timeout = connect_timeout
         self.pool: aiomysql.Pool | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         try:
@@ -154,8 +155,11 @@ class MyDriver(Driver):
         conn = MyConnection(raw)
         try:
             yield conn
+        except BaseException as e:
+            _discard_if_unsafe(raw, e)
+            raise
         finally:
-            self.pool.release(raw)
+            self._release(raw)
 
     async def fetchrow_once(self, q: Query, values: Mapping[str, Any]) -> Row | None:
         # The hottest read path, without the generator-based context manager of `acquire`.
@@ -168,5 +172,31 @@ class MyDriver(Driver):
             raise translate(e) from e
         try:
             return await MyConnection(raw).q_fetchrow(q, values)
+        except BaseException as e:
+            _discard_if_unsafe(raw, e)
+            raise
         finally:
-            pool.release(raw)
+            self._release(raw)
+
+    def _release(self, raw: aiomysql.Connection) -> None:
+        pool = self.pool
+        if pool is None:
+            raw.close()
+            return
+        dropped = raw.closed or bool(raw.get_transaction_status())
+        pool.release(raw)
+        if dropped:
+            # aiomysql wakes waiting acquirers only when a live connection comes back; after it drops one, a caller
+            # queued for a free slot would wait forever.
+            task = asyncio.get_running_loop().create_task(pool._wakeup())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+
+def _discard_if_unsafe(raw: aiomysql.Connection, exc: BaseException) -> None:
+    # After a cancellation or a driver failure the connection may sit mid-protocol (an unread result): reusing it
+    # would hang or mix answers. Closing it makes the pool drop it. Kit errors raised before or between
+    # statements (InvalidInput, NotFound, Conflict) leave it clean.
+    if isinstance(exc, RawstoreError) and not isinstance(exc, (ConnectionLost, DatabaseError)):
+        return
+    raw.close()

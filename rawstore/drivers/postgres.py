@@ -218,6 +218,8 @@ class PgDriver(Driver):
                 return
 
     async def _release(self, raw: Any, *, dirty: bool) -> None:
+        # Never raises an Exception: the caller's work is done (or its own error matters more); a connection that
+        # cannot be cleaned is simply dropped.
         try:
             if raw.is_closed():
                 self._drop(raw)
@@ -226,6 +228,9 @@ class PgDriver(Driver):
                 await raw.execute("ROLLBACK")
             if dirty:
                 await raw.reset()
+        except Exception:
+            self._drop(raw)
+            return
         except BaseException:
             self._drop(raw)
             raise
