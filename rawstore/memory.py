@@ -58,6 +58,13 @@ def _in_order(q: Query, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [tuple(r[p] for p in pos) for r in rows]
 
 
+def _position(cursor: str | None, kind: str, direction: str, lo: datetime, hi: datetime) -> tuple[datetime, str]:
+    """The (sort value, id) a page starts strictly after: the cursor's, or just outside [lo, hi]."""
+    if cursor is not None:
+        return decode_cursor(cursor, kind)
+    return (lo, "") if direction == "asc" else (hi, _MAX_ID)
+
+
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]
@@ -189,12 +196,7 @@ class MemoryStore:
         check_choice(direction, "direction", ("asc", "desc"))
         check_limit(limit)
         kind = f"threads:{order_by}:{direction}"
-        if cursor is not None:
-            c_ts, c_id = decode_cursor(cursor, kind)
-        elif direction == "asc":
-            c_ts, c_id = MIN_TS, ""
-        else:
-            c_ts, c_id = MAX_TS, _MAX_ID
+        c_ts, c_id = _position(cursor, kind, direction, MIN_TS, MAX_TS)
         field = "created" if order_by == "created_at" else "updated"
         q = self._ctx.q(f"memory.threads_{field}_{direction}")
         values = {
@@ -359,12 +361,7 @@ class MemoryStore:
             check_id(resource_id, "resource_id")
         includes = self._check_includes(include)
         kind = f"messages:{direction}"
-        if cursor is not None:
-            c_ts, c_id = decode_cursor(cursor, kind)
-        elif direction == "asc":
-            c_ts, c_id = lo, ""
-        else:
-            c_ts, c_id = hi, _MAX_ID
+        c_ts, c_id = _position(cursor, kind, direction, lo, hi)
         if direction == "asc" and c_ts > lo:
             lo = c_ts
         if direction == "desc" and c_ts < hi:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .errors import ConfigError, MigrationError, RawstoreError
@@ -78,65 +79,49 @@ def _migrations(target: Target) -> Any:
     return read_migrations(str(data_dir("migrations") / target.dialect))
 
 
+@contextmanager
+def _session(url: str, schema: str, action: str) -> Iterator[tuple[Any, Any]]:
+    """A yoyo backend and this dialect's migrations; any failure leaves as a RawstoreError."""
+    target = parse_url(url, schema=schema)
+    _ensure_schema(target, schema)
+    backend = _backend(target)
+    try:
+        yield backend, _migrations(target)
+    except RawstoreError:
+        raise
+    except Exception as e:
+        raise MigrationError(f"{action} {redact(url)} failed: {e}") from e
+    finally:
+        backend.connection.close()
+
+
 def migrate(url: str, *, schema: str = "public") -> MigrationReport:
     """Apply every pending migration to the database at `url` (a direct URL, never through PgBouncer).
 
     Safe to run from several processes at once: yoyo's lock lets one apply while the others wait.
     Synchronous (yoyo is); from async code the result may also be awaited.
     """
-    target = parse_url(url, schema=schema)
-    _ensure_schema(target, schema)
-    backend = _backend(target)
-    try:
-        migrations = _migrations(target)
-        with backend.lock(timeout=LOCK_TIMEOUT):
-            pending = backend.to_apply(migrations)
-            backend.apply_migrations(pending)
-        done = MigrationReport(m.id for m in pending)
-        if done:
-            log.info("applied migrations %s to %s", ", ".join(done), redact(url))
-        return done
-    except RawstoreError:
-        raise
-    except Exception as e:
-        raise MigrationError(f"migrating {redact(url)} failed: {e}") from e
-    finally:
-        backend.connection.close()
+    with _session(url, schema, "migrating") as (backend, migrations), backend.lock(timeout=LOCK_TIMEOUT):
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    done = MigrationReport(m.id for m in pending)
+    if done:
+        log.info("applied migrations %s to %s", ", ".join(done), redact(url))
+    return done
 
 
 def rollback(url: str, *, schema: str = "public", count: int | None = None) -> MigrationReport:
     """Roll back applied migrations, newest first: all of them, or the newest `count`."""
-    target = parse_url(url, schema=schema)
-    _ensure_schema(target, schema)
-    backend = _backend(target)
-    try:
-        migrations = _migrations(target)
-        with backend.lock(timeout=LOCK_TIMEOUT):
-            todo = backend.to_rollback(migrations)
-            if count is not None:
-                todo = todo[:count]
-            backend.rollback_migrations(todo)
-        return MigrationReport(m.id for m in todo)
-    except RawstoreError:
-        raise
-    except Exception as e:
-        raise MigrationError(f"rolling back {redact(url)} failed: {e}") from e
-    finally:
-        backend.connection.close()
+    with _session(url, schema, "rolling back") as (backend, migrations), backend.lock(timeout=LOCK_TIMEOUT):
+        todo = backend.to_rollback(migrations)
+        if count is not None:
+            todo = todo[:count]
+        backend.rollback_migrations(todo)
+    return MigrationReport(m.id for m in todo)
 
 
 def status(url: str, *, schema: str = "public") -> dict[str, bool]:
     """Every migration id of this dialect, mapped to whether it is applied."""
-    target = parse_url(url, schema=schema)
-    _ensure_schema(target, schema)
-    backend = _backend(target)
-    try:
-        migrations = _migrations(target)
+    with _session(url, schema, "reading migration status of") as (backend, migrations):
         applied = backend.get_applied_migration_hashes()
         return {m.id: m.hash in applied for m in migrations}
-    except RawstoreError:
-        raise
-    except Exception as e:
-        raise MigrationError(f"reading migration status of {redact(url)} failed: {e}") from e
-    finally:
-        backend.connection.close()
