@@ -75,6 +75,7 @@ class MemoryStore:
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        self._q_get_thread = ctx.q("memory.get_thread")
 
     # -- row decoding -----------------------------------------------------------------------------------
 
@@ -100,7 +101,7 @@ class MemoryStore:
             check_id(thread_id, "thread_id")
         if resource_id is not None:
             check_id(resource_id, "resource_id")
-        row = await self._ctx.fetchrow(self._ctx.q("memory.get_thread"), {"tenant_id": t, "id": thread_id})
+        row = await self._ctx.fetchrow(self._q_get_thread, {"tenant_id": t, "id": thread_id})
         if row is None:
             return None
         thread = self._thread(row)
