@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,16 +39,15 @@ def _backend(target: Target) -> Any:
     # yoyo probes for transactional DDL by creating a yoyo_tmp_* table; the answer is known per dialect, and the
     # probe would be an unprefixed object (left behind where the user may not drop it).
     transactional_ddl = target.dialect != "mysql"
-    cls = type(
-        "Rawstore" + base.__name__,
-        (base,),
-        {
-            "log_table": "rs_yoyo_log",
-            "lock_table": "rs_yoyo_lock",
-            "version_table": "rs_yoyo_version",
-            "_check_transactional_ddl": lambda self: transactional_ddl,
-        },
-    )
+    attrs: dict[str, Any] = {
+        "log_table": "rs_yoyo_log",
+        "lock_table": "rs_yoyo_lock",
+        "version_table": "rs_yoyo_version",
+        "_check_transactional_ddl": lambda self: transactional_ddl,
+    }
+    if target.dialect == "sqlite":
+        attrs["connect"] = _sqlite_connect
+    cls = type("Rawstore" + base.__name__, (base,), attrs)
     try:
         backend = cls(parsed, MIGRATION_TABLE)
         backend.init_database()
@@ -57,6 +57,15 @@ def _backend(target: Target) -> Any:
     except Exception as e:
         raise MigrationError(f"cannot connect to {redact(target.url)} for migrations: {e}") from e
     return backend
+
+
+def _sqlite_connect(self: Any, dburi: Any) -> sqlite3.Connection:
+    # yoyo opens SQLite in shared-cache mode with the default 5 s busy timeout; several migrators (processes) on a
+    # loaded machine can wait longer than that for each other's commits, and shared-cache locks skip the busy
+    # handler altogether. A plain connection that waits as long as the migration lock does is what we need.
+    conn = sqlite3.connect(dburi.database, timeout=LOCK_TIMEOUT, detect_types=sqlite3.PARSE_DECLTYPES)
+    conn.isolation_level = None
+    return conn
 
 
 def _ensure_schema(target: Target, schema: str) -> None:
