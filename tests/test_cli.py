@@ -28,7 +28,7 @@ def run(*args: str, module: bool = False, cwd: Path | None = None) -> subprocess
 
 
 def status_lines(out: str) -> dict[str, str]:
-    """`applied  0001_memory` lines -> {"0001_memory": "applied"}."""
+    """`applied  0001_memory_threads` lines -> {"0001_memory_threads": "applied"}."""
     result: dict[str, str] = {}
     for line in out.splitlines():
         state, mid = line.split()

@@ -368,8 +368,8 @@ def test_application_own_yoyo_history_is_separate(
     url = fresh_url("rs_mig_appyoyo")
     folder = tmp_path / "app_migrations"
     folder.mkdir()
-    (folder / "0001_memory.sql").write_text("CREATE TABLE app_items (id INTEGER PRIMARY KEY);\n")
-    (folder / "0001_memory.rollback.sql").write_text("DROP TABLE app_items;\n")
+    (folder / "0001_memory_threads.sql").write_text("CREATE TABLE app_items (id INTEGER PRIMARY KEY);\n")
+    (folder / "0001_memory_threads.rollback.sql").write_text("DROP TABLE app_items;\n")
     app_migrations = read_migrations(str(folder))
     app = get_backend(_yoyo_url(direct_backend, url))
     try:
@@ -383,7 +383,9 @@ def test_application_own_yoyo_history_is_separate(
     assert rawstore.migrate(url) == ALL_IDS
     assert rawstore.rollback(url) == ROLLED_BACK
     assert query(direct_backend, url, "SELECT id FROM app_items") == [(7,)]
-    assert [r[0] for r in query(direct_backend, url, "SELECT migration_id FROM _yoyo_migration")] == ["0001_memory"]
+    assert [r[0] for r in query(direct_backend, url, "SELECT migration_id FROM _yoyo_migration")] == [
+        "0001_memory_threads"
+    ]
     app = get_backend(_yoyo_url(direct_backend, url))
     try:
         assert len(app.to_apply(app_migrations)) == 0
@@ -406,7 +408,7 @@ async def test_migrate_result_is_a_list_and_awaitable(direct_backend: str, fresh
     assert rawstore.status(url) == APPLIED
     undone = await rawstore.rollback(url)
     assert isinstance(undone, list)
-    assert undone == ALL_IDS
+    assert undone == ROLLED_BACK
 
 
 # --- PostgreSQL schemas ------------------------------------------------------------------------------------------

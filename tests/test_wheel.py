@@ -59,8 +59,8 @@ def test_wheel_contents(wheel: Path) -> None:
         metadata = next(z.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
     for d in DIALECTS:
         assert f"rawstore/sql/{d}/memory.sql" in names
-        assert f"rawstore/migrations/{d}/0001_memory.sql" in names
-        assert f"rawstore/migrations/{d}/0001_memory.rollback.sql" in names
+        assert f"rawstore/migrations/{d}/0001_memory_threads.sql" in names
+        assert f"rawstore/migrations/{d}/0001_memory_threads.rollback.sql" in names
     # Every migration and query file of the checkout is shipped.
     for kind in ("sql", "migrations"):
         for f in (REPO / kind).rglob("*.sql"):
@@ -88,7 +88,7 @@ USE_IT = textwrap.dedent(
 
     async def main(url: str) -> None:
         status = rawstore.status(url)
-        assert "0001_memory" in status and all(status.values()), status
+        assert "0001_memory_threads" in status and all(status.values()), status
         async with rawstore.connect(url) as store:
             await store.memory.save_thread(rawstore.Thread("t1", resource_id="u1", title="from the wheel"))
             await store.memory.save_messages(
@@ -125,10 +125,10 @@ def test_wheel_installs_and_works(wheel: Path, tmp_path: Path) -> None:
     url = f"sqlite:///{db}"
 
     out = _sh([str(venv / BIN / "rawstore"), "migrate", url], cwd=work, timeout=120, env=_clean_env())
-    assert "0001_memory" in out
+    assert "0001_memory_threads" in out
     assert db.is_file()
     out = _sh([str(venv / BIN / "rawstore"), "status", url], cwd=work, timeout=120, env=_clean_env())
-    assert "applied  0001_memory" in out
+    assert "applied  0001_memory_threads" in out
 
     script = work / "use_it.py"
     script.write_text(USE_IT)

@@ -1,3 +1,0 @@
-DROP TABLE rs_messages;
-DROP TABLE rs_threads;
-DROP TABLE rs_resources;
