@@ -11,7 +11,7 @@ import msgspec
 from .context import Context
 from .cursor import decode_cursor, encode_cursor
 from .drivers.base import Connection, Row
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, DatabaseError, InvalidInput, NotFound
 from .ids import uuid7
 from .records import Include, Message, MessageUpdate, Page, Resource, Thread
 from .sqlfiles import Query
@@ -65,6 +65,10 @@ def _position(cursor: str | None, kind: str, direction: str, lo: datetime, hi: d
     return (lo, "") if direction == "asc" else (hi, _MAX_ID)
 
 
+def _corrupt(what: str, row_id: object, exc: Exception) -> DatabaseError:
+    return DatabaseError(f"stored {what} {row_id!r} cannot be decoded (written outside rawstore?): {exc}")
+
+
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]
@@ -79,18 +83,30 @@ class MemoryStore:
 
     # -- row decoding -----------------------------------------------------------------------------------
 
+    # A row written by rawstore always decodes; one edited by another tool may not, and that must still leave as a
+    # RawstoreError (try costs nothing on the happy path).
+
     def _thread(self, r: Row) -> Thread:
         ts = self._ctx.ts_in
         meta = r[3]
-        return Thread(r[0], r[1], r[2], None if meta is None else _decode(meta), ts(r[4]), ts(r[5]))
+        try:
+            return Thread(r[0], r[1], r[2], None if meta is None else _decode(meta), ts(r[4]), ts(r[5]))
+        except (msgspec.DecodeError, ValueError, TypeError) as e:
+            raise _corrupt("thread", r[0], e) from e
 
     def _message(self, r: Row) -> Message:
-        return Message(r[0], r[1], r[2], _decode(r[3]), r[4], r[5], self._ctx.ts_in(r[6]))
+        try:
+            return Message(r[0], r[1], r[2], _decode(r[3]), r[4], r[5], self._ctx.ts_in(r[6]))
+        except (msgspec.DecodeError, ValueError, TypeError) as e:
+            raise _corrupt("message", r[0], e) from e
 
     def _resource(self, r: Row) -> Resource:
         ts = self._ctx.ts_in
         meta = r[2]
-        return Resource(r[0], r[1], None if meta is None else _decode(meta), ts(r[3]), ts(r[4]))
+        try:
+            return Resource(r[0], r[1], None if meta is None else _decode(meta), ts(r[3]), ts(r[4]))
+        except (msgspec.DecodeError, ValueError, TypeError) as e:
+            raise _corrupt("resource", r[0], e) from e
 
     # -- threads ----------------------------------------------------------------------------------------
 

@@ -499,3 +499,16 @@ async def test_concurrent_updates_and_deletes(store: Store) -> None:
     results = await asyncio.gather(*ups, *dels)
     assert sum(r for r in results if isinstance(r, int)) == 20
     assert await _count(store, "a") == 20 and await _count(store, "b") == 0
+
+
+@pytest.mark.backends("sqlite")
+async def test_row_corrupted_outside_rawstore_is_a_rawstore_error(store: Store) -> None:
+    """Only SQLite's text columns can hold a value rawstore never writes (the others type-check their columns)."""
+    from rawstore import DatabaseError
+
+    await _thread(store)
+    await store.memory.save_messages([Message("m", "th", "user", {"ok": True})])
+    async with store.transaction() as tx:
+        await tx.execute("UPDATE rs_messages SET created_at = :v, content = :c WHERE id = 'm'", {"v": "x", "c": "{"})
+    with pytest.raises(DatabaseError):
+        await store.memory.get_messages(["m"])
