@@ -57,15 +57,19 @@ class Record:
     __hash__ = None  # type: ignore[assignment]
 
     def keys(self) -> list[str]:
+        """The column names, in select order."""
         return list(self._names)
 
     def values(self) -> tuple[Any, ...]:
+        """The values, in select order."""
         return self._values
 
     def items(self) -> list[tuple[str, Any]]:
+        """(column, value) pairs, in select order."""
         return [(k, self._values[i]) for k, i in self._names.items()]
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The value of a column, or `default` when the row has no such column."""
         i = self._names.get(key)
         return default if i is None else self._values[i]
 
@@ -82,6 +86,7 @@ class Transaction:
 
     @property
     def dialect(self) -> Dialect:
+        """"postgres", "mysql" or "sqlite"."""
         return self._ctx.dialect
 
     async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
@@ -143,6 +148,7 @@ class Store:
 
     @property
     def tenancy(self) -> TenancyMode:
+        """"optional" or "required", as given to `connect()`."""
         return self._ctx.tenancy
 
     @asynccontextmanager
