@@ -260,6 +260,9 @@ def connect(
             raise ConfigError(f"{name} must be a non-negative int (max_size at least 1), got {v!r}")
     if min_size > max_size:
         raise ConfigError("min_size must not exceed max_size")
+    if migrate and pgbouncer:
+        # yoyo through transaction pooling leaves stale locks and prepared-statement clashes.
+        raise ConfigError("migrate=True needs a direct URL: run rawstore.migrate(direct_url) instead of via PgBouncer")
     if (
         isinstance(connect_timeout, bool)
         or not isinstance(connect_timeout, int | float)

@@ -294,6 +294,7 @@ BAD_OPTIONS: list[dict[str, Any]] = [
     {"schema": "1abc"},
     {"schema": 'x"; DROP SCHEMA public; --'},
     {"schema": None},
+    {"migrate": True, "pgbouncer": True},
 ]
 
 
