@@ -14,19 +14,18 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 import rawstore
 from rawstore.bench import Bench
+from tests import dbs
 
 T = TypeVar("T")
 
 BENCH_BACKENDS = ("sqlite", "postgres", "mysql")
 # The test suite's own list also names pgbouncer; benchmarks always go direct (a pooler only adds its own hop).
 KNOWN = (*BENCH_BACKENDS, "pgbouncer")
-DSN_ENV = {"postgres": "RAWSTORE_PG_DSN", "mysql": "RAWSTORE_MYSQL_DSN"}
 
 
 def _int_env(name: str, default: int) -> int:
@@ -56,58 +55,6 @@ READS = _int_env("RAWSTORE_BENCH_READS", 20_000)
 BATCH = min(1000, MESSAGES)
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
-def unavailable(backend: str, why: str) -> None:
-    msg = f"{backend} is not available for benchmarks: {why}"
-    if in_ci():
-        pytest.fail(msg + " (CI=true: an unreachable database fails the run)", pytrace=False)
-    pytest.skip(msg)
-
-
-def _with_db(url: str, name: str) -> str:
-    p = urlsplit(url)
-    return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, ""))
-
-
-def _server(backend: str) -> str:
-    key = DSN_ENV[backend]
-    url = os.environ.get(key, "").strip()
-    if not url:
-        unavailable(backend, f'{key} is not set (run: eval "$(bash scripts/dbs.sh start)")')
-    return url
-
-
-def _recreate(backend: str, base: str, name: str, *, drop_only: bool = False) -> None:
-    if backend == "postgres":
-        import psycopg
-
-        with psycopg.connect(_with_db(base, "postgres"), autocommit=True, connect_timeout=5) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
-            if not drop_only:
-                c.execute(f'CREATE DATABASE "{name}"'.encode())
-        return
-    import pymysql
-
-    p = urlsplit(base)
-    conn = pymysql.connect(
-        host=p.hostname or "127.0.0.1",
-        port=p.port or 3306,
-        user=p.username or "root",
-        password=p.password or "",
-        connect_timeout=5,
-    )
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-            if not drop_only:
-                cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-    finally:
-        conn.close()
-
-
 @dataclass
 class Prepared:
     """A migrated database holding a `MESSAGES`-long thread per side, with the page cursors already walked."""
@@ -134,17 +81,9 @@ class Prepared:
 def prepared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prepared]:
     backend = str(request.param)
     name = f"rawstore_bench_{os.getpid()}"
-    base = ""
-    if backend == "sqlite":
-        folder: Path = tmp_path_factory.mktemp("bench")
-        url = f"sqlite:///{folder / 'bench.db'}"
-    else:
-        base = _server(backend)
-        try:
-            _recreate(backend, base, name)
-        except Exception as e:  # any failure to reach or use the server
-            unavailable(backend, repr(e))
-        url = _with_db(base, name)
+    folder: Path = tmp_path_factory.mktemp("bench")
+    # Unreachable servers fail the session under CI=true and skip it otherwise, as in the test suite.
+    url = dbs.create_database(backend, name, folder)
     rawstore.migrate(url)
     runner = asyncio.Runner()
     bench = Bench(url, messages=MESSAGES, batch=BATCH)
@@ -160,5 +99,5 @@ def prepared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
             runner.run(bench.close(purge=False))
         finally:
             runner.close()
-            if base:
-                _recreate(backend, base, name, drop_only=True)
+            if backend != "sqlite":
+                dbs.create_database(backend, name, folder, drop_only=True)

@@ -190,10 +190,7 @@ class _PgRaw(RawDriver):
             self.conn = None
 
     async def save_batch(self, tenant_id: str, thread_id: str, messages: Sequence[Message]) -> None:
-        rows = [
-            (tenant_id, m.id, m.thread_id, m.role, m.type, _encode(m.content).decode(), m.resource_id, m.created_at)
-            for m in messages
-        ]
+        rows = _rows(tenant_id, messages, _same)
         c = self.conn
         async with c.transaction():
             if (
@@ -292,19 +289,7 @@ class _MyRaw(RawDriver):
             self.conn = None
 
     async def save_batch(self, tenant_id: str, thread_id: str, messages: Sequence[Message]) -> None:
-        rows = [
-            (
-                tenant_id,
-                m.id,
-                m.thread_id,
-                m.role,
-                m.type,
-                _encode(m.content).decode(),
-                m.resource_id,
-                m.created_at.astimezone(UTC).replace(tzinfo=None),
-            )
-            for m in messages
-        ]
+        rows = _rows(tenant_id, messages, _naive_utc)
         c = self.conn
         await c.begin()
         try:
@@ -372,6 +357,22 @@ class _MyRaw(RawDriver):
         async with self.conn.cursor() as cur:
             await cur.execute("DELETE FROM rs_messages WHERE tenant_id = %s", (tenant_id,))
             await cur.execute("DELETE FROM rs_threads WHERE tenant_id = %s", (tenant_id,))
+
+
+def _rows(tenant_id: str, messages: Sequence[Message], ts: Callable[[datetime], Any]) -> list[tuple[Any, ...]]:
+    """The upsert's parameter rows, as a hand-written layer builds them (no validation)."""
+    return [
+        (tenant_id, m.id, m.thread_id, m.role, m.type, _encode(m.content).decode(), m.resource_id, ts(m.created_at))
+        for m in messages
+    ]
+
+
+def _same(v: datetime) -> datetime:
+    return v
+
+
+def _naive_utc(v: datetime) -> datetime:
+    return v.astimezone(UTC).replace(tzinfo=None)
 
 
 def _lite_ts(v: datetime) -> str:
@@ -445,19 +446,7 @@ class _LiteRaw(RawDriver):
     async def save_batch(self, tenant_id: str, thread_id: str, messages: Sequence[Message]) -> None:
         db = self.sync
         assert db is not None
-        rows = [
-            (
-                tenant_id,
-                m.id,
-                m.thread_id,
-                m.role,
-                m.type,
-                _encode(m.content).decode(),
-                m.resource_id,
-                _lite_ts(m.created_at),
-            )
-            for m in messages
-        ]
+        rows = _rows(tenant_id, messages, _lite_ts)
         db.execute("BEGIN IMMEDIATE")
         try:
             if (

@@ -86,7 +86,7 @@ class Transaction:
 
     @property
     def dialect(self) -> Dialect:
-        """"postgres", "mysql" or "sqlite"."""
+        """ "postgres", "mysql" or "sqlite"."""
         return self._ctx.dialect
 
     async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
@@ -148,7 +148,7 @@ class Store:
 
     @property
     def tenancy(self) -> TenancyMode:
-        """"optional" or "required", as given to `connect()`."""
+        """ "optional" or "required", as given to `connect()`."""
         return self._ctx.tenancy
 
     @asynccontextmanager

@@ -54,8 +54,10 @@ def server_url(backend: str) -> str:
     return url
 
 
-def create_database(backend: str, name: str, tmp: Path) -> str:
-    """An empty database called `name` on the backend's server (dropped first if it exists); its URL."""
+def create_database(backend: str, name: str, tmp: Path, *, drop_only: bool = False) -> str:
+    """An empty database called `name` on the backend's server (dropped first if it exists); its URL.
+
+    With `drop_only`, the database is only dropped (cleanup after a session)."""
     if backend == "sqlite":
         path = tmp / f"{name}.db"
         for suffix in ("", "-wal", "-shm"):
@@ -68,7 +70,8 @@ def create_database(backend: str, name: str, tmp: Path) -> str:
 
             with psycopg.connect(with_db(base, "postgres"), autocommit=True, connect_timeout=5) as c:
                 c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
-                c.execute(f'CREATE DATABASE "{name}"'.encode())
+                if not drop_only:
+                    c.execute(f'CREATE DATABASE "{name}"'.encode())
         else:
             import pymysql
 
@@ -83,7 +86,8 @@ def create_database(backend: str, name: str, tmp: Path) -> str:
             try:
                 with c2.cursor() as cur:
                     cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-                    cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+                    if not drop_only:
+                        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
             finally:
                 c2.close()
     except Exception as e:  # any failure to reach the server
