@@ -11,6 +11,7 @@ import os
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -73,16 +74,7 @@ def create_database(backend: str, name: str, tmp: Path, *, drop_only: bool = Fal
                 if not drop_only:
                     c.execute(f'CREATE DATABASE "{name}"'.encode())
         else:
-            import pymysql
-
-            p = urlsplit(base)
-            c2 = pymysql.connect(
-                host=p.hostname,
-                port=p.port or 3306,
-                user=p.username or "root",
-                password=p.password or "",
-                connect_timeout=5,
-            )
+            c2 = mysql_connect(base, database=False)
             try:
                 with c2.cursor() as cur:
                     cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
@@ -128,18 +120,26 @@ def kit_tables(backend: str, url: str) -> list[str]:
     return sorted(r[0] for r in rows if not r[0].startswith("rs_yoyo"))
 
 
-def mysql_query(url: str, sql: str, *statements: str) -> list[tuple[str]]:
+def mysql_connect(url: str, *, database: bool = True) -> Any:
+    """A PyMySQL connection (autocommit, utf8mb4) to the URL's server, and to its database unless told not to."""
     import pymysql
 
     p = urlsplit(url)
-    c = pymysql.connect(
-        host=p.hostname,
+    return pymysql.connect(
+        host=p.hostname or "127.0.0.1",
         port=p.port or 3306,
         user=p.username or "root",
         password=p.password or "",
-        database=p.path.lstrip("/"),
+        database=p.path.lstrip("/") if database else None,
         autocommit=True,
+        charset="utf8mb4",
+        connect_timeout=5,
     )
+
+
+def mysql_query(url: str, sql: str, *statements: str) -> list[tuple[str]]:
+
+    c = mysql_connect(url)
     try:
         with c.cursor() as cur:
             for s in statements:
@@ -174,3 +174,10 @@ def clean(backend: str, url: str, tables: list[str]) -> None:
 def copy_sqlite(src_url: str, dst: Path) -> str:
     shutil.copyfile(src_url[len("sqlite:///") :], dst)
     return f"sqlite:///{dst}"
+
+
+async def ddl(store: Any, *statements: str) -> None:
+    """Run the application's own DDL in one store transaction."""
+    async with store.transaction() as tx:
+        for statement in statements:
+            await tx.execute(statement)

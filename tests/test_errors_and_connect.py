@@ -37,17 +37,11 @@ def _dialect(backend: str) -> str:
     return "postgres" if backend == "pgbouncer" else backend
 
 
-async def _ddl(store: Store, *statements: str) -> None:
-    async with store.transaction() as tx:
-        for s in statements:
-            await tx.execute(s)
-
-
 @pytest.fixture
 async def app(store: Store) -> AsyncIterator[str]:
     """An application table (id primary key, NOT NULL name) and a child table referencing it."""
-    await _ddl(store, f"CREATE TABLE {APP} (id VARCHAR(64) NOT NULL PRIMARY KEY, name VARCHAR(64) NOT NULL)")
-    await _ddl(
+    await dbs.ddl(store, f"CREATE TABLE {APP} (id VARCHAR(64) NOT NULL PRIMARY KEY, name VARCHAR(64) NOT NULL)")
+    await dbs.ddl(
         store,
         f"CREATE TABLE {CHILD} (id VARCHAR(64) NOT NULL PRIMARY KEY, item_id VARCHAR(64) NOT NULL, "
         f"FOREIGN KEY (item_id) REFERENCES {APP} (id))",
@@ -55,8 +49,8 @@ async def app(store: Store) -> AsyncIterator[str]:
     try:
         yield APP
     finally:
-        await _ddl(store, f"DROP TABLE {CHILD}")
-        await _ddl(store, f"DROP TABLE {APP}")
+        await dbs.ddl(store, f"DROP TABLE {CHILD}")
+        await dbs.ddl(store, f"DROP TABLE {APP}")
 
 
 # -- the error classes ---------------------------------------------------------------------------------------

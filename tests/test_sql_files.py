@@ -134,23 +134,6 @@ def _mysql_text(sql: str) -> str:
     return re.sub(r"%([s%])", lambda m: "?" if m.group(1) == "s" else "%", sql)
 
 
-def _mysql_connect(url: str) -> Any:
-    from urllib.parse import urlsplit
-
-    import pymysql
-
-    p = urlsplit(url)
-    return pymysql.connect(
-        host=p.hostname,
-        port=p.port or 3306,
-        user=p.username or "root",
-        password=p.password or "",
-        database=p.path.lstrip("/"),
-        autocommit=True,
-        charset="utf8mb4",
-    )
-
-
 @pytest.mark.parametrize(("dialect", "name"), CASES)
 async def test_query_is_prepared_by_the_database(
     dialect: Dialect, name: str, migrated_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -171,7 +154,7 @@ async def test_query_is_prepared_by_the_database(
             await conn.close()
     elif dialect == "mysql":
         text = _mysql_text(q.sql)
-        c = _mysql_connect(url)
+        c = dbs.mysql_connect(url)
         try:
             with c.cursor() as cur:
                 cur.execute("SET @rs_q = %s", (text,))

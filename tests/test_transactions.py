@@ -13,6 +13,7 @@ import pytest
 
 import rawstore
 from rawstore import Message, Store, Thread
+from tests import dbs
 
 APP = "app_projects"
 LINKS = "app_thread_links"
@@ -24,28 +25,22 @@ class Boom(Exception):
     """An application error raised inside a transaction block."""
 
 
-async def _ddl(store: Store, *statements: str) -> None:
-    async with store.transaction() as tx:
-        for s in statements:
-            await tx.execute(s)
-
-
 @pytest.fixture
 async def app(store: Store) -> AsyncIterator[str]:
     """The application's own table, created in its own transaction and dropped after the test."""
-    await _ddl(
+    await dbs.ddl(
         store, f"CREATE TABLE {APP} (id VARCHAR(255) NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, n INTEGER)"
     )
     try:
         yield APP
     finally:
-        await _ddl(store, f"DROP TABLE {APP}")
+        await dbs.ddl(store, f"DROP TABLE {APP}")
 
 
 @pytest.fixture
 async def links(store: Store) -> AsyncIterator[str]:
     """An application table whose rows reference kit threads (seed 001: project.id == thread.id)."""
-    await _ddl(
+    await dbs.ddl(
         store,
         f"CREATE TABLE {LINKS} (tenant_id VARCHAR(64) NOT NULL, thread_id VARCHAR(255) NOT NULL, "
         f"PRIMARY KEY (tenant_id, thread_id), "
@@ -54,7 +49,7 @@ async def links(store: Store) -> AsyncIterator[str]:
     try:
         yield LINKS
     finally:
-        await _ddl(store, f"DROP TABLE {LINKS}")
+        await dbs.ddl(store, f"DROP TABLE {LINKS}")
 
 
 async def _app_ids(store: Store) -> list[str]:
