@@ -11,7 +11,9 @@ PY=${PYTHON:-python3}
 
 export RAWSTORE_DB_DIR=${RAWSTORE_DB_DIR:-$(mktemp -d /tmp/rawstore-dbs.XXXXXX)}
 trap 'bash scripts/dbs.sh stop || true' EXIT
-eval "$(bash scripts/dbs.sh start)"
+# Assigned first so that `set -e` stops the run when a server fails to start (eval alone would hide it).
+dsns=$(bash scripts/dbs.sh start)
+eval "$dsns"
 export CI=${CI:-true}
 
 .venv/bin/ruff check rawstore tests benchmarks
