@@ -9,14 +9,17 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
+from .ai_calls import AICallLog
 from .context import Context, TxContext
 from .drivers.base import Connection, Driver
 from .errors import ConfigError
+from .jobs import JobQueue
 from .memory import MemoryStore
 from .migrator import migrate as _migrate
 from .sqlfiles import Dialect, load_queries
 from .tenancy import TenancyMode
 from .url import Target, check_schema, parse_url
+from .workflows import WorkflowStore
 
 
 class Record:
@@ -83,6 +86,8 @@ class Transaction:
     def __init__(self, ctx: TxContext) -> None:
         self._ctx = ctx
         self.memory = MemoryStore(ctx)
+        self.workflows = WorkflowStore(ctx)
+        self.jobs = JobQueue(ctx)
 
     @property
     def dialect(self) -> Dialect:
@@ -140,6 +145,9 @@ class Store:
         quoted = f'"{schema}".' if driver.dialect == "postgres" else ""
         self._ctx = Context(driver, load_queries(driver.dialect, quoted), tenancy)
         self.memory = MemoryStore(self._ctx)
+        self.workflows = WorkflowStore(self._ctx)
+        self.jobs = JobQueue(self._ctx)
+        self.ai_calls = AICallLog(self._ctx)
 
     @property
     def dialect(self) -> Dialect:
@@ -165,8 +173,14 @@ class Store:
                 ctx.active = False
 
     async def close(self) -> None:
-        """Close every pooled connection."""
-        await self._driver.close()
+        """Write the AI calls still buffered, stop job wake-ups, then close every pooled connection."""
+        try:
+            await self.ai_calls.close()
+        finally:
+            try:
+                await self.jobs.close()
+            finally:
+                await self._driver.close()
 
     async def __aenter__(self) -> Store:
         return self

@@ -34,7 +34,7 @@ ALL_IDS = migration_ids(MIGRATIONS / "postgres")
 APPLIED = dict.fromkeys(ALL_IDS, True)
 PENDING = dict.fromkeys(ALL_IDS, False)
 ROLLED_BACK = ALL_IDS[::-1]  # newest first
-KIT_TABLES = {"rs_threads", "rs_messages", "rs_resources"}
+KIT_TABLES = {"rs_threads", "rs_messages", "rs_resources"}  # at least these; later domains add more
 YOYO_TABLES = {"rs_yoyo_migration", "rs_yoyo_log", "rs_yoyo_lock", "rs_yoyo_version"}
 REPO = Path(__file__).resolve().parent.parent
 
