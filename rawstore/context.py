@@ -23,6 +23,8 @@ class Context:
         self.dialect = driver.dialect
         self.ts_out = driver.ts_out
         self.ts_in = driver.ts_in
+        # State a domain keeps per Store (settings, wake-up events), seen by its transactions too.
+        self.shared: dict[str, Any] = {}
 
     def tenant(self) -> str:
         return resolve_tenant(self.tenancy)
@@ -51,6 +53,7 @@ class TxContext(Context):
 
     def __init__(self, parent: Context, conn: Connection, lock: asyncio.Lock) -> None:
         super().__init__(parent.driver, parent.queries, parent.tenancy)
+        self.shared = parent.shared
         self.conn = conn
         self.lock = lock
         self.active = True

@@ -1,15 +1,588 @@
-"""The job queue (`store.jobs`). PLACEHOLDER."""
+"""The job queue (`store.jobs`): fenced claims with leases, retries with backoff, stale-lease recovery, wake-ups."""
 
 from __future__ import annotations
 
+import asyncio
+import math
+import random
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
 from .context import Context
+from .drivers.base import Listener, Row
+from .enums import Status
+from .errors import DatabaseError, InvalidInput, LeaseLost, NotFound
+from .ids import uuid7
+from .job_records import Job, SuspendedJob
+from .validate import check_dt, check_id, check_text, encode_json
+
+_decode = msgspec.json.decode
+_MAX_TEXT = 255
+_MAX_CLAIM = 10_000
+_CHUNK = 5_000
+_INT32 = 2**31 - 1
+_CHANNEL = "rs_jobs"
+_SPEC_KEYS = frozenset(
+    ("workflow_run_id", "stage_id", "priority", "payload", "run_at", "max_attempts", "queue", "unique_key")
+)
+_FINISHED = "COMPLETED, FAILED, CANCELLED or SKIPPED"
+
+
+class _Shared:
+    """Per-Store queue state: retry settings, and one wake-up event per tenant fed by enqueues and NOTIFY."""
+
+    def __init__(self) -> None:
+        self.backoff_base = 2.0
+        self.backoff_cap = 600.0
+        self.poll_interval = 0.2
+        self.events: dict[str, asyncio.Event] = {}
+        self.listener: Listener | None = None
+        self.listen_lock = asyncio.Lock()
+        self.listen_supported = True
+        self.closed = False
+
+    def event(self, tenant: str) -> asyncio.Event:
+        ev = self.events.get(tenant)
+        if ev is None:
+            ev = self.events[tenant] = asyncio.Event()
+        return ev
+
+    def notified(self, tenant: str) -> None:
+        self.event(tenant).set()
+
+
+def _int(value: object, what: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{what} must be an int, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise InvalidInput(f"{what} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _seconds(value: object, what: str) -> float:
+    if isinstance(value, timedelta):
+        secs = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        secs = float(value)
+    else:
+        raise InvalidInput(f"{what} must be a timedelta or a number of seconds, got {type(value).__name__}")
+    if not math.isfinite(secs) or secs < 0:
+        raise InvalidInput(f"{what} must be a finite, non-negative duration")
+    return secs
+
+
+def _lease_pairs(jobs: object) -> list[tuple[str, str]]:
+    if isinstance(jobs, (str, bytes, Mapping)) or not isinstance(jobs, Iterable):
+        raise InvalidInput("jobs must be a list of Job records or (job_id, lease) pairs")
+    pairs: list[tuple[str, str]] = []
+    for i, item in enumerate(jobs):
+        if isinstance(item, Job):
+            if item.lease is None:
+                raise InvalidInput(f"jobs[{i}] holds no lease (it was not returned by a claim)")
+            job_id, lease = item.id, item.lease
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
+            job_id, lease = item
+        else:
+            raise InvalidInput(f"jobs[{i}] must be a Job or a (job_id, lease) pair")
+        pairs.append((check_id(job_id, f"jobs[{i}] job_id"), check_text(lease, f"jobs[{i}] lease", _MAX_TEXT)))
+    return pairs
 
 
 class JobQueue:
-    """A fenced job queue."""
+    """A fenced job queue of the current tenant. Reach it as `store.jobs` (or `tx.jobs` inside a transaction).
+
+    A claim (`dequeue`, `dequeue_many`) hands each due job to exactly one worker together with a fresh `lease`
+    token; `complete`, `fail`, `suspend` and `heartbeat` act only while that lease holds and raise `LeaseLost`
+    otherwise. Every time comparison runs on the database's clock.
+
+    Retry backoff after `fail(retry=True)` or a stale-lease release is `min(backoff_cap, backoff_base *
+    2**(attempt-1) * jitter)` seconds with jitter uniform in [0.75, 1.25]; `backoff_base` (2 s) and `backoff_cap`
+    (600 s) are settable attributes, shared by the store and its transactions.
+    """
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        shared = ctx.shared.get("jobs")
+        if shared is None:
+            shared = ctx.shared["jobs"] = _Shared()
+        self._s: _Shared = shared
+        # MariaDB has no UPDATE ... RETURNING: its claim locks and reads the rows, then marks them by id.
+        self._two_step = ctx.dialect == "mysql"
+
+    # -- settings -------------------------------------------------------------------------------------------
+
+    @property
+    def backoff_base(self) -> float:
+        """Seconds before the first retry (doubling on each further attempt, with jitter). Default 2."""
+        return self._s.backoff_base
+
+    @backoff_base.setter
+    def backoff_base(self, value: float) -> None:
+        self._s.backoff_base = _seconds(value, "backoff_base")
+
+    @property
+    def backoff_cap(self) -> float:
+        """The longest retry delay in seconds. Default 600."""
+        return self._s.backoff_cap
+
+    @backoff_cap.setter
+    def backoff_cap(self, value: float) -> None:
+        self._s.backoff_cap = _seconds(value, "backoff_cap")
+
+    @property
+    def poll_interval(self) -> float:
+        """How often `wait` looks for due jobs where it has no notifications (MariaDB, SQLite, PgBouncer). 0.2 s."""
+        return self._s.poll_interval
+
+    @poll_interval.setter
+    def poll_interval(self, value: float) -> None:
+        secs = _seconds(value, "poll_interval")
+        if secs <= 0:
+            raise InvalidInput("poll_interval must be positive")
+        self._s.poll_interval = secs
+
+    # -- decoding ---------------------------------------------------------------------------------------------
+
+    def _job(self, r: Row) -> Job:
+        ts = self._ctx.ts_in
+        try:
+            return Job(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                Status(r[4]),
+                r[5],
+                r[6],
+                r[7],
+                _decode(r[8]),
+                ts(r[9]),
+                None if r[10] is None else ts(r[10]),
+                r[11],
+                r[12],
+                r[13],
+                None if r[14] is None else ts(r[14]),
+                None if r[15] is None else ts(r[15]),
+                None if r[16] is None else ts(r[16]),
+                r[17],
+                ts(r[18]),
+                ts(r[19]),
+            )
+        except (msgspec.DecodeError, ValueError, TypeError) as e:
+            raise DatabaseError(f"stored job {r[0]!r} cannot be decoded (written outside rawstore?): {e}") from e
+
+    # -- enqueue ----------------------------------------------------------------------------------------------
+
+    def _spec(self, spec: Mapping[str, Any], what: str) -> dict[str, Any]:
+        unknown = set(spec) - _SPEC_KEYS
+        if unknown:
+            raise InvalidInput(f"{what} has unknown keys: {', '.join(sorted(map(str, unknown)))}")
+        for key in ("workflow_run_id", "stage_id"):
+            if key not in spec:
+                raise InvalidInput(f"{what} needs {key}")
+        run_at = spec.get("run_at")
+        unique_key = spec.get("unique_key")
+        payload = spec.get("payload")
+        return {
+            "workflow_run_id": check_id(spec["workflow_run_id"], f"{what} workflow_run_id"),
+            "stage_id": check_id(spec["stage_id"], f"{what} stage_id"),
+            "priority": _int(spec.get("priority", 5), f"{what} priority", -_INT32, _INT32),
+            "payload": encode_json({} if payload is None else payload, f"{what} payload"),
+            "run_at": None if run_at is None else self._ctx.ts_out(check_dt(run_at, f"{what} run_at")),
+            "max_attempts": _int(spec.get("max_attempts", 3), f"{what} max_attempts", 1, _INT32),
+            "queue": check_text(spec.get("queue", "default"), f"{what} queue", _MAX_TEXT, blank=False),
+            "unique_key": None if unique_key is None else check_id(unique_key, f"{what} unique_key"),
+        }
+
+    async def enqueue(
+        self,
+        *,
+        workflow_run_id: str,
+        stage_id: str,
+        priority: int = 5,
+        payload: Any = None,
+        run_at: datetime | None = None,
+        max_attempts: int = 3,
+        queue: str = "default",
+        unique_key: str | None = None,
+    ) -> str:
+        """Add a PENDING job and return its id.
+
+        Higher `priority` is claimed first; `run_at` (timezone-aware) delays it; `payload` is any JSON value
+        (default `{}`); a job is claimed at most `max_attempts` times. When `unique_key` is given and a job with
+        that key is still PENDING or RUNNING, nothing is added and that job's id is returned. The workflow run
+        must exist (NotFound otherwise).
+        """
+        spec = self._spec(
+            {
+                "workflow_run_id": workflow_run_id,
+                "stage_id": stage_id,
+                "priority": priority,
+                "payload": payload,
+                "run_at": run_at,
+                "max_attempts": max_attempts,
+                "queue": queue,
+                "unique_key": unique_key,
+            },
+            "job",
+        )
+        return (await self._insert([spec]))[0]
+
+    async def enqueue_many(self, specs: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Add many jobs in one round trip; each spec is a dict of `enqueue`'s keywords. Ids in input order.
+
+        The whole batch is validated before anything is written. A spec whose `unique_key` is held by a pending or
+        running job (or by an earlier spec of the same batch) gets that job's id.
+        """
+        if isinstance(specs, (str, bytes, Mapping)) or not isinstance(specs, Sequence):
+            raise InvalidInput("specs must be a list of dicts of enqueue's keywords")
+        rows = []
+        for i, spec in enumerate(specs):
+            if not isinstance(spec, Mapping):
+                raise InvalidInput(f"specs[{i}] must be a dict, got {type(spec).__name__}")
+            rows.append(self._spec(spec, f"specs[{i}]"))
+        if not rows:
+            return []
+        return await self._insert(rows)
+
+    async def _insert(self, specs: list[dict[str, Any]]) -> list[str]:
+        t = self._ctx.tenant()
+        q = self._ctx.q("jobs.enqueue")
+        order = q.compiled.order
+        ids: list[str | None] = [None] * len(specs)
+        todo = list(range(len(specs)))
+        async with self._ctx.plain() as conn:
+            for _ in range(5):
+                batch = []
+                for i in todo:
+                    ids[i] = uuid7()
+                    values = specs[i] | {"tenant_id": t, "id": ids[i]}
+                    batch.append(tuple(values[n] for n in order))
+                inserted = await conn.q_batch_rows(q, batch)
+                keys = sorted({k for i in todo if (k := specs[i]["unique_key"]) is not None})
+                if inserted == len(todo) or not keys:
+                    break
+                # Some unique keys were taken: those specs get the id of the job that holds the key now.
+                rows = await conn.q_fetch(self._ctx.q("jobs.active_ids_by_key"), {"tenant_id": t, "keys": keys})
+                holder = {r[0]: r[1] for r in rows}
+                retry = []
+                for i in todo:
+                    key = specs[i]["unique_key"]
+                    if key is None:
+                        continue
+                    if key in holder:
+                        ids[i] = holder[key]
+                    else:  # the holder finished in between: enqueue this one again
+                        retry.append(i)
+                todo = retry
+                if not todo:
+                    break
+            else:
+                raise DatabaseError("enqueue kept racing with jobs finishing under the same unique_key")
+        self._s.notified(t)
+        return [i for i in ids if i is not None]
+
+    # -- claims -----------------------------------------------------------------------------------------------
+
+    async def dequeue(self, *, worker_id: str, queue: str | None = None) -> Job | None:
+        """Claim the next due PENDING job for `worker_id`, or None when there is none.
+
+        Order: priority (highest first), then run_at (the enqueue time when not delayed), then id. The job becomes
+        RUNNING with a fresh `lease`, `attempt` + 1, and locked_at/started_at set to the database time. No job is
+        ever handed to two workers, and a job with no attempts left is never claimed.
+        """
+        jobs = await self.dequeue_many(worker_id=worker_id, limit=1, queue=queue)
+        return jobs[0] if jobs else None
+
+    async def dequeue_many(self, *, worker_id: str, limit: int, queue: str | None = None) -> list[Job]:
+        """Claim up to `limit` due jobs at once (see `dequeue`), in claim order; they share one lease token."""
+        t = self._ctx.tenant()
+        check_text(worker_id, "worker_id", _MAX_TEXT, blank=False)
+        _int(limit, "limit", 0, _MAX_CLAIM)
+        if queue is not None:
+            check_text(queue, "queue", _MAX_TEXT, blank=False)
+        if limit == 0:
+            return []
+        lease = uuid.uuid4().hex
+        values: dict[str, Any] = {"tenant_id": t, "worker_id": worker_id, "lease": lease, "limit": limit}
+        if queue is None:
+            q = self._ctx.q("jobs.claim_any")
+        else:
+            q = self._ctx.q("jobs.claim_queue")
+            values["queue"] = queue
+        if self._two_step:
+            async with self._ctx.write() as conn:
+                rows = await conn.q_fetch(q, values)
+                if not rows:
+                    return []
+                now = rows[0][20]
+                await conn.q_execute(
+                    self._ctx.q("jobs.claim_mark"),
+                    {"tenant_id": t, "worker_id": worker_id, "lease": lease, "now": now, "ids": [r[0] for r in rows]},
+                )
+            # The rows were read under lock before the update: apply the update to them here.
+            rows = [
+                (*r[:4], "RUNNING", r[5], r[6] + 1, *r[7:12], worker_id, lease, now, now, *r[16:19], now) for r in rows
+            ]
+        else:
+            async with self._ctx.plain() as conn:
+                rows = await conn.q_fetch(q, values)
+        jobs = [self._job(r) for r in rows]
+        jobs.sort(key=lambda j: (-j.priority, j.run_at, j.id))
+        return jobs
+
+    # -- fenced transitions -------------------------------------------------------------------------------
+
+    def _fence(self, job_id: str, lease: str) -> dict[str, Any]:
+        check_id(job_id, "job_id")
+        check_text(lease, "lease", _MAX_TEXT)
+        return {"tenant_id": self._ctx.tenant(), "id": job_id, "lease": lease}
+
+    async def _fenced(self, name: str, values: dict[str, Any], verb: str) -> None:
+        async with self._ctx.plain() as conn:
+            n = await conn.q_execute(self._ctx.q(name), values)
+            if n:
+                return
+            row = await conn.q_fetchrow(
+                self._ctx.q("jobs.get_job"), {"tenant_id": values["tenant_id"], "id": values["id"]}
+            )
+        job_id = values["id"]
+        if row is None:
+            raise LeaseLost(f"cannot {verb} job {job_id!r}: it does not exist")
+        job = self._job(row)
+        if job.status is Status.RUNNING and job.lease == values["lease"]:
+            return  # MariaDB counts only changed rows: the same microsecond written twice changes nothing
+        if job.status is Status.RUNNING:
+            raise LeaseLost(f"cannot {verb} job {job_id!r}: its lease expired and another claim holds it now")
+        raise LeaseLost(f"cannot {verb} job {job_id!r}: it is {job.status.value}, no longer held by this lease")
+
+    async def complete(self, job_id: str, *, lease: str) -> None:
+        """Mark a job COMPLETED. Raises LeaseLost (and changes nothing) unless it is RUNNING under this lease."""
+        await self._fenced("jobs.complete", self._fence(job_id, lease), "complete")
+
+    async def heartbeat(self, job_id: str, *, lease: str) -> None:
+        """Renew the lease of a running job (its locked_at becomes now), so `release_stale_jobs` leaves it alone.
+
+        Raises LeaseLost when the job is no longer RUNNING under this lease: the worker should stop working on it.
+        """
+        await self._fenced("jobs.heartbeat", self._fence(job_id, lease), "heartbeat")
+
+    async def fail(self, job_id: str, *, lease: str, error: str, retry: bool = False) -> None:
+        """Record `error` as last_error; with `retry=True` and attempts left, the job goes back to PENDING after the
+        retry backoff, otherwise it becomes FAILED with completed_at. Raises LeaseLost like `complete`.
+        """
+        values = self._fence(job_id, lease)
+        check_text(error, "error", 1_000_000)
+        if not isinstance(retry, bool):
+            raise InvalidInput(f"retry must be a bool, got {type(retry).__name__}")
+        values.update(error=error, retry=retry, **self._backoff())
+        await self._fenced("jobs.fail", values, "fail")
+
+    async def suspend(self, job_id: str, *, lease: str, next_poll_at: datetime) -> None:
+        """Park a running job as SUSPENDED until `next_poll_at` (see `get_suspended_jobs_ready_to_poll`, `resume`).
+
+        The lease ends. Suspending is not a failed attempt: the attempt it used is given back, so a job suspended on
+        its last attempt can still be resumed and claimed. Raises LeaseLost like `complete`.
+        """
+        values = self._fence(job_id, lease)
+        values["next_poll_at"] = self._ctx.ts_out(check_dt(next_poll_at, "next_poll_at"))
+        await self._fenced("jobs.suspend", values, "suspend")
+
+    async def complete_many(self, jobs: Iterable[Job | tuple[str, str]]) -> int:
+        """Complete a batch of claimed jobs (Job records, or (job_id, lease) pairs) in one round trip.
+
+        Fenced like `complete`, but jobs whose lease was lost are skipped instead of raising: the count of jobs
+        actually completed is returned.
+        """
+        t = self._ctx.tenant()
+        pairs = _lease_pairs(jobs)
+        done = 0
+        q = self._ctx.q("jobs.complete_many")
+        async with self._ctx.plain() as conn:
+            for i in range(0, len(pairs), _CHUNK):
+                chunk = pairs[i : i + _CHUNK]
+                done += await conn.q_execute(
+                    q,
+                    {
+                        "tenant_id": t,
+                        "ids": [p[0] for p in chunk],
+                        "leases": sorted({p[1] for p in chunk}),
+                        "pairs": [f"{a}|{b}" for a, b in chunk],
+                    },
+                )
+        return done
+
+    def _backoff(self) -> dict[str, float]:
+        return {"base": self._s.backoff_base, "cap": self._s.backoff_cap, "jitter": random.uniform(0.75, 1.25)}
+
+    # -- maintenance --------------------------------------------------------------------------------------
+
+    async def release_stale_jobs(self, older_than: timedelta = timedelta(minutes=5)) -> int:
+        """Recover jobs of dead workers: RUNNING jobs whose lease was not renewed (claim or heartbeat) for
+        `older_than` go back to PENDING after the retry backoff when attempts remain, else become FAILED with a
+        last_error saying why. Their old lease stops working. Returns how many jobs were released.
+        """
+        t = self._ctx.tenant()
+        secs = _seconds(older_than, "older_than")
+        values = {"tenant_id": t, "older_than": secs, "reason": f"lease expired: no heartbeat for {secs:g} s"}
+        values.update(self._backoff())
+        async with self._ctx.plain() as conn:
+            return await conn.q_execute(self._ctx.q("jobs.release_stale"), values)
+
+    async def get_suspended_jobs_ready_to_poll(self, *, limit: int = 1000) -> list[SuspendedJob]:
+        """SUSPENDED jobs whose next_poll_at has come, soonest first (at most `limit`)."""
+        t = self._ctx.tenant()
+        _int(limit, "limit", 0, 1_000_000)
+        async with self._ctx.plain() as conn:
+            rows = await conn.q_fetch(self._ctx.q("jobs.suspended_ready"), {"tenant_id": t, "limit": limit})
+        return [SuspendedJob(r[0], r[1], r[2]) for r in rows]
+
+    async def _transition(self, name: str, job_id: str) -> bool:
+        t = self._ctx.tenant()
+        check_id(job_id, "job_id")
+        async with self._ctx.plain() as conn:
+            if await conn.q_execute(self._ctx.q(name), {"tenant_id": t, "id": job_id}):
+                return True
+            row = await conn.q_fetchrow(self._ctx.q("jobs.get_job"), {"tenant_id": t, "id": job_id})
+        if row is None:
+            raise NotFound(f"job {job_id!r} does not exist")
+        return False
+
+    async def resume(self, job_id: str) -> bool:
+        """Put a SUSPENDED job back to PENDING, claimable at once. True if it was suspended; False if it is in
+        another state (for example already resumed by another poller); NotFound if it does not exist.
+        """
+        resumed = await self._transition("jobs.resume", job_id)
+        if resumed:
+            self._s.notified(self._ctx.tenant())
+        return resumed
+
+    async def cancel(self, job_id: str) -> bool:
+        """Cancel a PENDING, SUSPENDED or RUNNING job (a running job's lease stops working: its worker gets
+        LeaseLost). True if it was cancelled; False if it had already finished; NotFound if it does not exist.
+        """
+        return await self._transition("jobs.cancel", job_id)
+
+    async def cancel_by_run(self, run_id: str) -> int:
+        """Cancel every unfinished job of a workflow run; returns how many were cancelled."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        async with self._ctx.plain() as conn:
+            return await conn.q_execute(self._ctx.q("jobs.cancel_by_run"), {"tenant_id": t, "workflow_run_id": run_id})
+
+    async def get_job(self, job_id: str) -> Job | None:
+        """The job, or None."""
+        t = self._ctx.tenant()
+        check_id(job_id, "job_id")
+        row = await self._ctx.fetchrow(self._ctx.q("jobs.get_job"), {"tenant_id": t, "id": job_id})
+        return None if row is None else self._job(row)
+
+    async def counts(self, queue: str | None = None) -> dict[Status, int]:
+        """How many jobs are in each status (every Status is a key, zeros included), in one queue or all."""
+        t = self._ctx.tenant()
+        values: dict[str, Any] = {"tenant_id": t}
+        if queue is None:
+            q = self._ctx.q("jobs.counts")
+        else:
+            values["queue"] = check_text(queue, "queue", _MAX_TEXT, blank=False)
+            q = self._ctx.q("jobs.counts_queue")
+        async with self._ctx.plain() as conn:
+            rows = await conn.q_fetch(q, values)
+        out = dict.fromkeys(Status, 0)
+        for status, n in rows:
+            out[Status(status)] = int(n)
+        return out
+
+    async def prune(self, *, finished_before: datetime | timedelta) -> int:
+        """Delete jobs that finished (COMPLETED, FAILED, CANCELLED or SKIPPED) before `finished_before`: a
+        timezone-aware datetime, or a timedelta meaning that long before the database's now. Deletes in chunks of
+        5,000 rows (one short transaction each); returns how many were deleted.
+        """
+        t = self._ctx.tenant()
+        if isinstance(finished_before, timedelta):
+            ago = _seconds(finished_before, "finished_before")
+            async with self._ctx.plain() as conn:
+                row = await conn.q_fetchrow(self._ctx.q("jobs.db_now"), {"tenant_id": t})
+            assert row is not None
+            before: Any = self._ctx.ts_out(self._ctx.ts_in(row[0]) - timedelta(seconds=ago))
+        else:
+            before = self._ctx.ts_out(check_dt(finished_before, "finished_before"))
+        total = 0
+        q = self._ctx.q("jobs.prune")
+        while True:
+            async with self._ctx.plain() as conn:
+                n = await conn.q_execute(q, {"tenant_id": t, "before": before, "limit": _CHUNK})
+            total += n
+            if n < _CHUNK:
+                return total
+
+    # -- wake-ups -----------------------------------------------------------------------------------------------
+
+    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109 - the public contract takes a timeout
+        """Sleep until a job may be ready, at most `timeout` seconds. True if woken early, False on timeout.
+
+        Wakes when this store enqueues or resumes a job of the current tenant, or, on PostgreSQL reached directly,
+        when any process does (LISTEN/NOTIFY on a connection of its own). Elsewhere it polls every `poll_interval`
+        for a due job. A notification that arrived since the previous `wait` returns at once, so a worker loop of
+        `dequeue` then `wait` cannot miss a job enqueued in between.
+        """
+        secs = _seconds(timeout, "timeout")
+        t = self._ctx.tenant()
+        ev = self._s.event(t)
+        if ev.is_set():
+            ev.clear()
+            return True
+        if await self._listening():
+            try:
+                await asyncio.wait_for(ev.wait(), secs)
+            except TimeoutError:
+                return False
+            ev.clear()
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + secs
+        while True:
+            if await self._has_due(t):
+                return True
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            try:
+                await asyncio.wait_for(ev.wait(), min(left, self._s.poll_interval))
+            except TimeoutError:
+                continue
+            ev.clear()
+            return True
+
+    async def _has_due(self, t: str) -> bool:
+        return await self._ctx.fetchrow(self._ctx.q("jobs.has_due"), {"tenant_id": t}) is not None
+
+    async def _listening(self) -> bool:
+        s = self._s
+        if s.listener is not None and s.listener.alive():
+            return True
+        if not s.listen_supported or s.closed:
+            return False
+        async with s.listen_lock:
+            if s.listener is not None and s.listener.alive():
+                return True
+            listener = await self._ctx.driver.listen(_CHANNEL, s.notified)
+            if listener is None:
+                s.listen_supported = False
+                return False
+            s.listener = listener
+        # Jobs enqueued before the subscription sent no notification we could see: look once.
+        if await self._has_due(self._ctx.tenant()):
+            s.notified(self._ctx.tenant())
+        return True
 
     async def close(self) -> None:
         """Stop listening for wake-ups; called by `Store.close()`."""
+        self._s.closed = True
+        listener, self._s.listener = self._s.listener, None
+        if listener is not None:
+            await listener.close()

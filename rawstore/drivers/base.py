@@ -133,6 +133,18 @@ class Connection(abc.ABC):
                 await self.command(f"RELEASE SAVEPOINT rs_sp{depth}")
 
 
+class Listener(abc.ABC):
+    """A session subscribed to notifications."""
+
+    @abc.abstractmethod
+    def alive(self) -> bool:
+        """False once the session is gone (closed, or its server connection dropped)."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Stop listening and close the session."""
+
+
 class Driver(abc.ABC):
     """A pool of connections to one database."""
 
@@ -148,6 +160,13 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def acquire(self) -> Any:
         """An async context manager yielding a Connection."""
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> Listener | None:
+        """Call `callback(payload)` for every notification on `channel` until the returned Listener is closed.
+
+        None when the database (or the way it is reached, such as PgBouncer) has no notifications.
+        """
+        return None
 
     async def fetchrow_once(self, q: Query, values: Mapping[str, Any]) -> Row | None:
         """One row from a query on a pooled connection held only for this call."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,7 +13,7 @@ import asyncpg
 
 from ..errors import Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
 from ..sqlfiles import Query
-from .base import Connection, Driver, Row, _trace
+from .base import Connection, Driver, Listener, Row, _trace
 
 
 def translate(exc: BaseException) -> RawstoreError:
@@ -104,6 +104,22 @@ class PgConnection(Connection):
             raise translate(e) from e
 
 
+class _PgListener(Listener):
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def alive(self) -> bool:
+        return not self.raw.is_closed()
+
+    async def close(self) -> None:
+        if self.raw.is_closed():
+            return
+        try:
+            await self.raw.close(timeout=5)
+        except Exception:
+            self.raw.terminate()
+
+
 def _identity(v: Any) -> Any:
     return v
 
@@ -140,6 +156,17 @@ class PgDriver(Driver):
             # lookup); custom plans also re-plan every `= ANY($n)` query on each call (~0.1 ms).
             server_settings={} if self.pgbouncer else {"timezone": "UTC", "plan_cache_mode": "force_generic_plan"},
         )
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> Listener | None:
+        # LISTEN needs a session of its own: through PgBouncer's transaction pooling it would land on any server.
+        if self.pgbouncer:
+            return None
+        try:
+            raw = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
+            await raw.add_listener(channel, lambda _c, _pid, _ch, payload: callback(payload))
+        except Exception as e:
+            raise translate(e) from e
+        return _PgListener(raw)
 
     async def open(self) -> None:
         self._open = True
