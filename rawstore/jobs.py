@@ -428,10 +428,18 @@ class JobQueue:
         """
         t = self._ctx.tenant()
         secs = _seconds(older_than, "older_than")
-        values = {"tenant_id": t, "older_than": secs, "reason": f"lease expired: no heartbeat for {secs:g} s"}
-        values.update(self._backoff())
-        async with self._ctx.plain() as conn:
-            return await conn.q_execute(self._ctx.q("jobs.release_stale"), values)
+        values: dict[str, Any] = {"tenant_id": t, "older_than": secs, "limit": _CHUNK}
+        total = 0
+        while True:
+            async with self._ctx.plain() as conn:
+                rows = await conn.q_fetch(self._ctx.q("jobs.stale_jobs"), values)
+                if not rows:
+                    return total
+                reason = f"lease expired: no heartbeat for {secs:g} s"
+                update = values | {"ids": [r[0] for r in rows], "reason": reason} | self._backoff()
+                total += await conn.q_execute(self._ctx.q("jobs.release_stale"), update)
+            if len(rows) < _CHUNK:
+                return total
 
     async def get_suspended_jobs_ready_to_poll(self, *, limit: int = 1000) -> list[SuspendedJob]:
         """SUSPENDED jobs whose next_poll_at has come, soonest first (at most `limit`)."""
@@ -471,8 +479,14 @@ class JobQueue:
         """Cancel every unfinished job of a workflow run; returns how many were cancelled."""
         t = self._ctx.tenant()
         check_id(run_id, "run_id")
+        values: dict[str, Any] = {"tenant_id": t, "workflow_run_id": run_id}
+        total = 0
         async with self._ctx.plain() as conn:
-            return await conn.q_execute(self._ctx.q("jobs.cancel_by_run"), {"tenant_id": t, "workflow_run_id": run_id})
+            rows = await conn.q_fetch(self._ctx.q("jobs.run_jobs"), values)
+            ids = [r[0] for r in rows]
+            for i in range(0, len(ids), _CHUNK):
+                total += await conn.q_execute(self._ctx.q("jobs.cancel_by_run"), values | {"ids": ids[i : i + _CHUNK]})
+        return total
 
     async def get_job(self, job_id: str) -> Job | None:
         """The job, or None."""

@@ -39,7 +39,7 @@ WHERE tenant_id = :tenant_id AND id = :id AND status = 'RUNNING' AND lease = :le
 
 -- name: complete_many
 -- Complete a batch of running jobs, each only while its (id, lease) pair still holds.
-UPDATE rs_jobs SET status = 'COMPLETED', completed_at = UTC_TIMESTAMP(6), locked_at = NULL, updated_at = UTC_TIMESTAMP(6)
+UPDATE rs_jobs FORCE INDEX (PRIMARY) SET status = 'COMPLETED', completed_at = UTC_TIMESTAMP(6), locked_at = NULL, updated_at = UTC_TIMESTAMP(6)
 WHERE tenant_id = :tenant_id AND status = 'RUNNING' AND id IN (:ids) AND lease IN (:leases) AND CONCAT(id, '|', lease) IN (:pairs)
 
 -- name: heartbeat
@@ -64,16 +64,23 @@ UPDATE rs_jobs SET status = 'SUSPENDED', next_poll_at = :next_poll_at, attempt =
     locked_at = NULL, updated_at = UTC_TIMESTAMP(6)
 WHERE tenant_id = :tenant_id AND id = :id AND status = 'RUNNING' AND lease = :lease
 
+-- name: stale_jobs
+-- Ids of running jobs whose lease was not renewed for :older_than seconds (a plain read: no locks).
+SELECT id FROM rs_jobs WHERE tenant_id = :tenant_id AND status = 'RUNNING' AND locked_at < UTC_TIMESTAMP(6) - INTERVAL ROUND(:older_than * 1000000) MICROSECOND
+LIMIT :limit
+
 -- name: release_stale
+-- Applied by id to what stale_jobs found, re-checking the condition: MariaDB would otherwise lock the
+-- running-jobs index before the rows, the reverse of a concurrent complete(), and deadlock with it.
 -- Running jobs whose lease was not renewed for :older_than seconds: back to PENDING with backoff when
 -- attempts remain, else FAILED. Either way the old lease stops working.
-UPDATE rs_jobs SET
+UPDATE rs_jobs FORCE INDEX (PRIMARY) SET
     last_error = LEFT(CONCAT(:reason, ' (worker ', COALESCE(worker_id, 'unknown'), ')'), 4000),
     run_at = CASE WHEN attempt < max_attempts THEN UTC_TIMESTAMP(6) + INTERVAL ROUND(LEAST(:cap, :base * POW(2, LEAST(attempt - 1, 30)) * :jitter) * 1000000) MICROSECOND ELSE run_at END,
     completed_at = CASE WHEN attempt < max_attempts THEN NULL ELSE UTC_TIMESTAMP(6) END,
     status = CASE WHEN attempt < max_attempts THEN 'PENDING' ELSE 'FAILED' END,
     worker_id = NULL, lease = NULL, locked_at = NULL, updated_at = UTC_TIMESTAMP(6)
-WHERE tenant_id = :tenant_id AND status = 'RUNNING' AND locked_at < UTC_TIMESTAMP(6) - INTERVAL ROUND(:older_than * 1000000) MICROSECOND
+WHERE tenant_id = :tenant_id AND id IN (:ids) AND status = 'RUNNING' AND locked_at < UTC_TIMESTAMP(6) - INTERVAL ROUND(:older_than * 1000000) MICROSECOND
 
 -- name: suspended_ready
 -- Suspended jobs whose poll time has come, soonest first.
@@ -91,10 +98,16 @@ WHERE tenant_id = :tenant_id AND id = :id AND status = 'SUSPENDED'
 UPDATE rs_jobs SET status = 'CANCELLED', completed_at = UTC_TIMESTAMP(6), lease = NULL, locked_at = NULL, updated_at = UTC_TIMESTAMP(6)
 WHERE tenant_id = :tenant_id AND id = :id AND status IN ('PENDING', 'RUNNING', 'SUSPENDED')
 
--- name: cancel_by_run
--- Cancel every unfinished job of a workflow run.
-UPDATE rs_jobs SET status = 'CANCELLED', completed_at = UTC_TIMESTAMP(6), lease = NULL, locked_at = NULL, updated_at = UTC_TIMESTAMP(6)
+-- name: run_jobs
+-- Ids of the unfinished jobs of a workflow run (a plain read: no locks).
+SELECT id FROM rs_jobs
 WHERE tenant_id = :tenant_id AND workflow_run_id = :workflow_run_id AND status IN ('PENDING', 'RUNNING', 'SUSPENDED')
+
+-- name: cancel_by_run
+-- Cancel these unfinished jobs of a workflow run (found first by run_jobs, then updated by id so that MariaDB
+-- locks rows in the same order as complete()).
+UPDATE rs_jobs FORCE INDEX (PRIMARY) SET status = 'CANCELLED', completed_at = UTC_TIMESTAMP(6), lease = NULL, locked_at = NULL, updated_at = UTC_TIMESTAMP(6)
+WHERE tenant_id = :tenant_id AND id IN (:ids) AND workflow_run_id = :workflow_run_id AND status IN ('PENDING', 'RUNNING', 'SUSPENDED')
 
 -- name: get_job
 -- One job by id.

@@ -66,7 +66,14 @@ UPDATE rs_jobs SET status = 'SUSPENDED', next_poll_at = :next_poll_at, attempt =
     locked_at = NULL, updated_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
 WHERE tenant_id = :tenant_id AND id = :id AND status = 'RUNNING' AND lease = :lease
 
+-- name: stale_jobs
+-- Ids of running jobs whose lease was not renewed for :older_than seconds (a plain read: no locks).
+SELECT id FROM rs_jobs WHERE tenant_id = :tenant_id AND status = 'RUNNING' AND locked_at < strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', -:older_than)) || '000'
+LIMIT :limit
+
 -- name: release_stale
+-- Applied by id to what stale_jobs found, re-checking the condition: MariaDB would otherwise lock the
+-- running-jobs index before the rows, the reverse of a concurrent complete(), and deadlock with it.
 -- Running jobs whose lease was not renewed for :older_than seconds: back to PENDING with backoff when
 -- attempts remain, else FAILED. Either way the old lease stops working.
 UPDATE rs_jobs SET
@@ -75,7 +82,7 @@ UPDATE rs_jobs SET
     completed_at = CASE WHEN attempt < max_attempts THEN NULL ELSE (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000') END,
     status = CASE WHEN attempt < max_attempts THEN 'PENDING' ELSE 'FAILED' END,
     worker_id = NULL, lease = NULL, locked_at = NULL, updated_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
-WHERE tenant_id = :tenant_id AND status = 'RUNNING' AND locked_at < strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', -:older_than)) || '000'
+WHERE tenant_id = :tenant_id AND id IN (:ids) AND status = 'RUNNING' AND locked_at < strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', -:older_than)) || '000'
 
 -- name: suspended_ready
 -- Suspended jobs whose poll time has come, soonest first.
@@ -93,10 +100,16 @@ WHERE tenant_id = :tenant_id AND id = :id AND status = 'SUSPENDED'
 UPDATE rs_jobs SET status = 'CANCELLED', completed_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), lease = NULL, locked_at = NULL, updated_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
 WHERE tenant_id = :tenant_id AND id = :id AND status IN ('PENDING', 'RUNNING', 'SUSPENDED')
 
--- name: cancel_by_run
--- Cancel every unfinished job of a workflow run.
-UPDATE rs_jobs SET status = 'CANCELLED', completed_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), lease = NULL, locked_at = NULL, updated_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
+-- name: run_jobs
+-- Ids of the unfinished jobs of a workflow run (a plain read: no locks).
+SELECT id FROM rs_jobs
 WHERE tenant_id = :tenant_id AND workflow_run_id = :workflow_run_id AND status IN ('PENDING', 'RUNNING', 'SUSPENDED')
+
+-- name: cancel_by_run
+-- Cancel these unfinished jobs of a workflow run (found first by run_jobs, then updated by id so that MariaDB
+-- locks rows in the same order as complete()).
+UPDATE rs_jobs SET status = 'CANCELLED', completed_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), lease = NULL, locked_at = NULL, updated_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
+WHERE tenant_id = :tenant_id AND id IN (:ids) AND workflow_run_id = :workflow_run_id AND status IN ('PENDING', 'RUNNING', 'SUSPENDED')
 
 -- name: get_job
 -- One job by id.
