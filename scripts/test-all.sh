@@ -20,5 +20,6 @@ export CI=${CI:-true}
 .venv/bin/mypy --strict rawstore
 RAWSTORE_TEST_DBS=sqlite,postgres,mysql,pgbouncer .venv/bin/pytest -q tests "$@"
 # The benchmark suite once, at small sizes, so it cannot rot (figures come from `rawstore bench`).
-RAWSTORE_BENCH_MESSAGES=2000 RAWSTORE_BENCH_READS=500 RAWSTORE_TEST_DBS=sqlite,postgres,mysql \
+RAWSTORE_BENCH_MESSAGES=2000 RAWSTORE_BENCH_READS=500 RAWSTORE_BENCH_JOBS=100 RAWSTORE_BENCH_ENQUEUE=1000 \
+  RAWSTORE_TEST_DBS=sqlite,postgres,mysql \
   .venv/bin/pytest -q benchmarks --benchmark-disable
