@@ -1,12 +1,1025 @@
-"""The workflow domain (`store.workflows`). PLACEHOLDER: filled in by the workflows work."""
+"""The workflow domain: runs, stages, logs and artifacts (`store.workflows`).
+
+The interface is seed 004's `WorkflowPersistence` (bratsos/workflow-engine) in snake_case, without its bugs: every
+kit-set timestamp and every time comparison uses the database's clock, claims are single atomic statements (or a
+SKIP LOCKED pick and its mark in one transaction on MariaDB), updates can be fenced by `expected_version`, stage
+outputs are written in one statement, and log batches in one round trip. See docs/workflows.md.
+"""
 
 from __future__ import annotations
 
-from .context import Context
+import enum
+import math
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Final
+
+import msgspec
+
+from .context import Context, TxContext
+from .drivers.base import Connection, Row
+from .enums import ArtifactType, LogLevel, Status
+from .errors import Conflict, DatabaseError, InvalidInput, NotFound
+from .ids import uuid7
+from .validate import check_dt, check_id, check_limit, check_metadata, check_text, encode_json
+from .workflow_records import WorkflowArtifact, WorkflowLog, WorkflowRun, WorkflowStage
+
+_decode = msgspec.json.decode
+_JSON = msgspec.json.Encoder()
+
+MAX_NAME = 255
+"""Longest workflow_name, workflow_type and stage_name (characters)."""
+MAX_KEY = 400
+"""Longest artifact key (characters): keeps MariaDB's unique (tenant, run, key) index within InnoDB's limit."""
+MAX_MESSAGE = 1_000_000
+"""Longest log message and stage error_message (characters)."""
+SUSPENDED_LIMIT = 100
+"""Default page size of `get_suspended_stages`."""
+LOG_LIMIT = 1000
+"""Default number of lines `list_logs` returns."""
+
+_INT32 = 2**31 - 1
+_INT64 = 2**63 - 1
+_STATUS: Final = {s.value: s for s in Status}
+_LEVEL: Final = {lv.value: lv for lv in LogLevel}
+_ATYPE: Final = {a.value: a for a in ArtifactType}
+_LOG_KEYS: Final = frozenset({"level", "message", "workflow_run_id", "workflow_stage_id", "metadata"})
+_LOG_FIELDS = ("tenant_id", "id", "workflow_run_id", "workflow_stage_id", "level", "message", "metadata", "created_at")
+
+
+class _Unset(enum.Enum):
+    """The default of update keywords: "leave this field alone" (None, by contrast, clears a nullable field)."""
+
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset.UNSET
+
+
+# -- input checks (all run before any I/O) ------------------------------------------------------------------------
+
+
+def _status(value: object, what: str = "status") -> str:
+    """A Status member or its name ('PENDING', ...), as the name the databases store."""
+    if isinstance(value, str) and value in _STATUS:
+        return str(value)
+    raise InvalidInput(f"{what} must be a rawstore.Status or one of {', '.join(_STATUS)}, got {value!r}")
+
+
+def _level(value: object, what: str = "level") -> str:
+    if isinstance(value, str) and value in _LEVEL:
+        return str(value)
+    raise InvalidInput(f"{what} must be a rawstore.LogLevel or one of {', '.join(_LEVEL)}, got {value!r}")
+
+
+def _artifact_type(value: object, what: str = "type") -> str:
+    if isinstance(value, str) and value in _ATYPE:
+        return str(value)
+    raise InvalidInput(f"{what} must be a rawstore.ArtifactType or one of {', '.join(_ATYPE)}, got {value!r}")
+
+
+def _int(value: object, what: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{what} must be an int, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise InvalidInput(f"{what} must be between {lo} and {hi}, got {value}")
+    return int(value)
+
+
+def _cost(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidInput(f"{what} must be a number, got {type(value).__name__}")
+    f = float(value)
+    if not math.isfinite(f) or f < 0:
+        raise InvalidInput(f"{what} must be a finite number >= 0, got {value!r}")
+    return f
+
+
+def _name(value: object, what: str) -> str:
+    text: str = check_text(value, what, MAX_NAME, blank=False)
+    return text
+
+
+def _sized_json(value: object, what: str) -> tuple[str, int]:
+    """JSON text of a value and its size in UTF-8 bytes."""
+    text = encode_json(value, what)
+    return text, len(text.encode("utf-8"))
+
+
+# Field kinds of runs and stages: how a given value is checked and turned into a parameter. `nullable` fields take
+# None (stored as SQL NULL); JSON fields that are not nullable store None as the JSON value null.
+_ID, _NAME, _STAT, _TS, _I32, _U32, _U64, _COST, _JSON_ANY, _JSON_OPT, _META, _TEXT = range(12)
+
+_RUN_KINDS: Final = {
+    "workflow_id": _ID,
+    "workflow_name": _NAME,
+    "workflow_type": _NAME,
+    "status": _STAT,
+    "started_at": _TS,
+    "completed_at": _TS,
+    "duration": _U64,
+    "input": _JSON_ANY,
+    "output": _JSON_OPT,
+    "config": _JSON_OPT,
+    "total_cost": _COST,
+    "total_tokens": _U64,
+    "priority": _I32,
+    "metadata": _META,
+}
+_RUN_NULLABLE: Final = frozenset({"started_at", "completed_at", "duration", "output", "metadata"})
+
+_STAGE_KINDS: Final = {
+    "stage_name": _NAME,
+    "stage_number": _I32,
+    "execution_group": _I32,
+    "status": _STAT,
+    "attempt": _U32,
+    "started_at": _TS,
+    "completed_at": _TS,
+    "duration": _U64,
+    "input_data": _JSON_OPT,
+    "output_data": _JSON_OPT,
+    "config": _JSON_OPT,
+    "suspended_state": _JSON_OPT,
+    "resume_data": _JSON_OPT,
+    "next_poll_at": _TS,
+    "poll_interval": _U64,
+    "max_wait_until": _TS,
+    "metrics": _JSON_OPT,
+    "embedding_info": _JSON_OPT,
+    "error_message": _TEXT,
+}
+_STAGE_NULLABLE: Final = frozenset(_STAGE_KINDS) - {
+    "stage_name",
+    "stage_number",
+    "execution_group",
+    "status",
+    "attempt",
+}
+_STAGE_DEFAULTS: Final[dict[str, Any]] = {"status": Status.PENDING, "attempt": 0}
+
+
+def _corrupt(what: str, row_id: object, exc: Exception) -> DatabaseError:
+    return DatabaseError(f"stored {what} {row_id!r} cannot be decoded (written outside rawstore?): {exc}")
+
+
+def _opt_json(v: Any) -> Any:
+    return None if v is None else _decode(v)
 
 
 class WorkflowStore:
-    """Workflow runs, stages, logs and artifacts of the current tenant."""
+    """Workflow runs, stages, logs and artifacts of the current tenant. Reach it as `store.workflows` or
+    `tx.workflows` (inside `store.transaction()`, where every call is its own savepoint)."""
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        q = ctx.q
+        self._q_get_run = q("workflows.get_run")
+        self._q_claim_next = q("workflows.claim_next_run")
+        # MariaDB has no UPDATE ... RETURNING: its claim query only picks and locks a run (a SELECT ... FOR UPDATE
+        # SKIP LOCKED), which must then be marked in the same transaction. Elsewhere the query claims by itself in
+        # one autocommitted statement. The SQL file decides; Python only looks at which kind it got.
+        self._claim_picks_only = self._q_claim_next.sql.lstrip()[:6].upper() == "SELECT"
+        self._q_insert_logs = q("workflows.insert_logs")
+        order = self._q_insert_logs.compiled.order
+        self._log_positions = None if order == _LOG_FIELDS else [_LOG_FIELDS.index(n) for n in order]
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _atomic(self) -> AsyncIterator[Connection]:
+        """A connection for one write statement, which is atomic by itself; inside `store.transaction()` it still
+        gets its own savepoint, so a failed call leaves the caller's transaction usable."""
+        if isinstance(self._ctx, TxContext):
+            async with self._ctx.write() as conn:
+                yield conn
+        else:
+            async with self._ctx.plain() as conn:
+                yield conn
+
+    def _param(self, name: str, kind: int, value: Any, nullable: bool) -> Any:
+        """Check one run or stage field and return it as a query parameter."""
+        if value is None and kind != _JSON_ANY:
+            if not nullable:
+                raise InvalidInput(f"{name} cannot be None")
+            return None
+        if kind == _ID:
+            return check_id(value, name)
+        if kind == _NAME:
+            return _name(value, name)
+        if kind == _STAT:
+            return _status(value, name)
+        if kind == _TS:
+            return self._ctx.ts_out(check_dt(value, name))
+        if kind == _I32:
+            return _int(value, name, -_INT32 - 1, _INT32)
+        if kind == _U32:
+            return _int(value, name, 0, _INT32)
+        if kind == _U64:
+            return _int(value, name, 0, _INT64)
+        if kind == _COST:
+            return _cost(value, name)
+        if kind == _META:
+            return encode_json(check_metadata(value, name), name)
+        if kind == _TEXT:
+            return check_text(value, name, MAX_MESSAGE)
+        return encode_json(value, name)  # _JSON_ANY, _JSON_OPT
+
+    def _set_values(
+        self, fields: Mapping[str, Any], kinds: Mapping[str, int], nullable: frozenset[str]
+    ) -> dict[str, Any]:
+        """Parameters of an update: `set_<f>` says whether field f was given, `<f>` carries its checked value."""
+        values: dict[str, Any] = {}
+        for name, kind in kinds.items():
+            value = fields[name]
+            given = value is not UNSET
+            values["set_" + name] = given
+            values[name] = self._param(name, kind, value, name in nullable) if given else None
+        return values
+
+    @staticmethod
+    def _expected(expected_version: object) -> int | None:
+        if expected_version is None:
+            return None
+        return _int(expected_version, "expected_version", 0, _INT64)
+
+    # -- row decoding -----------------------------------------------------------------------------------
+
+    # Rows written by rawstore always decode; one edited by another tool may not, and must still leave as a
+    # RawstoreError (try costs nothing on the happy path).
+
+    def _ts(self, v: Any) -> datetime | None:
+        return None if v is None else self._ctx.ts_in(v)
+
+    def _run(self, r: Row) -> WorkflowRun:
+        ts = self._ctx.ts_in
+        try:
+            return WorkflowRun(
+                r[0],
+                ts(r[1]),
+                ts(r[2]),
+                r[3],
+                r[4],
+                r[5],
+                _STATUS[r[6]],
+                self._ts(r[7]),
+                self._ts(r[8]),
+                r[9],
+                _decode(r[10]),
+                _opt_json(r[11]),
+                _decode(r[12]),
+                float(r[13]),
+                int(r[14]),
+                int(r[15]),
+                _opt_json(r[16]),
+                int(r[17]),
+            )
+        except (msgspec.DecodeError, ValueError, TypeError, KeyError) as e:
+            raise _corrupt("workflow run", r[0], e) from e
+
+    def _stage(self, r: Row) -> WorkflowStage:
+        ts = self._ctx.ts_in
+        opt_ts = self._ts
+        try:
+            return WorkflowStage(
+                r[0],
+                ts(r[1]),
+                ts(r[2]),
+                r[3],
+                r[4],
+                r[5],
+                int(r[6]),
+                int(r[7]),
+                _STATUS[r[8]],
+                int(r[9]),
+                opt_ts(r[10]),
+                opt_ts(r[11]),
+                r[12],
+                _opt_json(r[13]),
+                _opt_json(r[14]),
+                _opt_json(r[15]),
+                _opt_json(r[16]),
+                _opt_json(r[17]),
+                opt_ts(r[18]),
+                r[19],
+                opt_ts(r[20]),
+                _opt_json(r[21]),
+                _opt_json(r[22]),
+                r[23],
+                int(r[24]),
+            )
+        except (msgspec.DecodeError, ValueError, TypeError, KeyError) as e:
+            raise _corrupt("workflow stage", r[0], e) from e
+
+    def _log(self, r: Row) -> WorkflowLog:
+        try:
+            return WorkflowLog(r[0], self._ctx.ts_in(r[1]), r[2], r[3], _LEVEL[r[4]], r[5], _opt_json(r[6]))
+        except (msgspec.DecodeError, ValueError, TypeError, KeyError) as e:
+            raise _corrupt("workflow log", r[0], e) from e
+
+    def _artifact(self, r: Row) -> WorkflowArtifact:
+        ts = self._ctx.ts_in
+        try:
+            return WorkflowArtifact(
+                r[0], ts(r[1]), ts(r[2]), r[3], r[4], r[5], _ATYPE[r[6]], _decode(r[7]), int(r[8]), _opt_json(r[9])
+            )
+        except (msgspec.DecodeError, ValueError, TypeError, KeyError) as e:
+            raise _corrupt("workflow artifact", r[0], e) from e
+
+    # -- runs -------------------------------------------------------------------------------------------
+
+    async def create_run(
+        self,
+        *,
+        workflow_id: str,
+        workflow_name: str,
+        workflow_type: str,
+        input: Any,
+        config: Any = None,
+        priority: int = 5,
+        id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> WorkflowRun:
+        """Create a PENDING run (version 1) and return it.
+
+        `id` defaults to a new UUIDv7; `config` defaults to {}; `input` and `config` may be any JSON value.
+        Raises Conflict when a run with this id exists, InvalidInput on bad arguments (nothing written).
+        """
+        t = self._ctx.tenant()
+        values = {
+            "tenant_id": t,
+            "id": uuid7() if id is None else check_id(id, "id"),
+            "workflow_id": check_id(workflow_id, "workflow_id"),
+            "workflow_name": _name(workflow_name, "workflow_name"),
+            "workflow_type": _name(workflow_type, "workflow_type"),
+            "priority": _int(priority, "priority", -_INT32 - 1, _INT32),
+            "input": encode_json(input, "input"),
+            "config": encode_json({} if config is None else config, "config"),
+            "metadata": None if metadata is None else encode_json(check_metadata(metadata), "metadata"),
+        }
+        async with self._atomic() as conn:
+            rows = await conn.q_fetch(self._ctx.q("workflows.insert_run"), values)
+        return self._run(rows[0])
+
+    async def get_run(self, run_id: str) -> WorkflowRun | None:
+        """The run, or None."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        row = await self._ctx.fetchrow(self._q_get_run, {"tenant_id": t, "id": run_id})
+        return None if row is None else self._run(row)
+
+    async def get_run_status(self, run_id: str) -> Status | None:
+        """The run's status, or None when the run does not exist."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        row = await self._ctx.fetchrow(self._ctx.q("workflows.get_run_status"), {"tenant_id": t, "id": run_id})
+        if row is None:
+            return None
+        try:
+            return _STATUS[row[0]]
+        except KeyError as e:
+            raise _corrupt("workflow run status of", run_id, e) from e
+
+    async def get_runs_by_status(self, status: Status | str, *, limit: int | None = None) -> list[WorkflowRun]:
+        """Runs in this status, oldest first (created_at, then id); at most `limit` of them when given."""
+        t = self._ctx.tenant()
+        values = {
+            "tenant_id": t,
+            "status": _status(status),
+            "limit": _INT64 if limit is None else check_limit(limit),
+        }
+        async with self._ctx.plain() as conn:
+            rows = await conn.q_fetch(self._ctx.q("workflows.runs_by_status"), values)
+        return [self._run(r) for r in rows]
+
+    async def update_run(
+        self,
+        run_id: str,
+        *,
+        workflow_id: str | _Unset = UNSET,
+        workflow_name: str | _Unset = UNSET,
+        workflow_type: str | _Unset = UNSET,
+        status: Status | str | _Unset = UNSET,
+        started_at: datetime | _Unset | None = UNSET,
+        completed_at: datetime | _Unset | None = UNSET,
+        duration: int | _Unset | None = UNSET,
+        input: Any = UNSET,
+        output: Any = UNSET,
+        config: Any = UNSET,
+        total_cost: float | _Unset = UNSET,
+        total_tokens: int | _Unset = UNSET,
+        priority: int | _Unset = UNSET,
+        metadata: dict[str, Any] | _Unset | None = UNSET,
+        expected_version: int | None = None,
+    ) -> WorkflowRun:
+        """Set the given fields (None clears a nullable one), bump version and updated_at; return the run.
+
+        Fields left out keep their value; a call with none only bumps version and updated_at. With
+        `expected_version`, the update happens only while the stored version equals it. Raises NotFound when
+        the run does not exist, Conflict when `expected_version` is stale (nothing changes), InvalidInput on bad
+        values (nothing changes).
+        """
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        fields = {
+            "workflow_id": workflow_id,
+            "workflow_name": workflow_name,
+            "workflow_type": workflow_type,
+            "status": status,
+            "started_at": started_at,
+            "completed_at": completed_at,
+            "duration": duration,
+            "input": input,
+            "output": output,
+            "config": config,
+            "total_cost": total_cost,
+            "total_tokens": total_tokens,
+            "priority": priority,
+            "metadata": metadata,
+        }
+        values = self._set_values(fields, _RUN_KINDS, _RUN_NULLABLE)
+        expected = self._expected(expected_version)
+        values.update(tenant_id=t, id=run_id, expected_version=expected)
+        key = {"tenant_id": t, "id": run_id}
+        async with self._ctx.write() as conn:
+            n = await conn.q_execute(self._ctx.q("workflows.update_run"), values)
+            row = await conn.q_fetchrow(self._q_get_run, key)
+        if row is None:
+            raise NotFound(f"workflow run {run_id!r} does not exist")
+        run = self._run(row)
+        if n == 0:
+            raise Conflict(f"workflow run {run_id!r} is at version {run.version}, not {expected}")
+        return run
+
+    async def claim_pending_run(self, run_id: str) -> bool:
+        """Claim this run if it is PENDING: RUNNING, started_at = now (database clock), version + 1.
+
+        True when this call claimed it; False when the run is missing or not PENDING (someone else claimed it).
+        """
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        async with self._atomic() as conn:
+            n = await conn.q_execute(self._ctx.q("workflows.claim_run"), {"tenant_id": t, "id": run_id})
+        return n > 0
+
+    async def claim_next_pending_run(self) -> WorkflowRun | None:
+        """Claim the PENDING run of highest priority (oldest first among equals) and return it, or None.
+
+        The claim is RUNNING, started_at = now (database clock), version + 1. Concurrent claimers never get the
+        same run: PostgreSQL and MariaDB skip rows another claimer holds (SKIP LOCKED), SQLite serializes writers.
+        """
+        t = self._ctx.tenant()
+        key = {"tenant_id": t}
+        q = self._q_claim_next
+        if not self._claim_picks_only:
+            async with self._atomic() as conn:
+                rows = await conn.q_fetch(q, key)
+            return self._run(rows[0]) if rows else None
+        async with self._ctx.write() as conn:
+            picked = await conn.q_fetchrow(q, key)
+            if picked is None:
+                return None
+            ident = {"tenant_id": t, "id": picked[0]}
+            await conn.q_execute(self._ctx.q("workflows.claim_run"), ident)
+            row = await conn.q_fetchrow(self._q_get_run, ident)
+        assert row is not None
+        return self._run(row)
+
+    # -- stages -----------------------------------------------------------------------------------------
+
+    def _stage_values(self, t: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Insert parameters of a stage (defaults for fields not given) plus the `set_<f>` flags of an upsert."""
+        values: dict[str, Any] = {
+            "tenant_id": t,
+            "id": uuid7(),
+            "workflow_run_id": check_id(fields.pop("workflow_run_id"), "workflow_run_id"),
+            "stage_id": check_id(fields.pop("stage_id"), "stage_id"),
+        }
+        for name, kind in _STAGE_KINDS.items():
+            value = fields[name]
+            given = value is not UNSET
+            values["set_" + name] = given
+            if not given:
+                value = _STAGE_DEFAULTS.get(name)
+            values[name] = self._param(name, kind, value, name in _STAGE_NULLABLE)
+        return values
+
+    async def create_stage(
+        self,
+        *,
+        workflow_run_id: str,
+        stage_id: str,
+        stage_name: str,
+        stage_number: int,
+        execution_group: int,
+        status: Status | str = Status.PENDING,
+        attempt: int = 0,
+        started_at: datetime | None = None,
+        completed_at: datetime | None = None,
+        duration: int | None = None,
+        input_data: Any = None,
+        output_data: Any = None,
+        config: Any = None,
+        suspended_state: Any = None,
+        resume_data: Any = None,
+        next_poll_at: datetime | None = None,
+        poll_interval: int | None = None,
+        max_wait_until: datetime | None = None,
+        metrics: Any = None,
+        embedding_info: Any = None,
+        error_message: str | None = None,
+    ) -> WorkflowStage:
+        """Create a stage of a run (version 1, a new UUIDv7 row id) and return it.
+
+        Raises NotFound when the run does not exist, Conflict when the run already has this stage_id.
+        """
+        t = self._ctx.tenant()
+        fields = dict(locals())
+        del fields["self"], fields["t"]
+        values = self._stage_values(t, fields)
+        async with self._atomic() as conn:
+            rows = await conn.q_fetch(self._ctx.q("workflows.insert_stage"), values)
+        return self._stage(rows[0])
+
+    async def upsert_stage(
+        self,
+        *,
+        workflow_run_id: str,
+        stage_id: str,
+        stage_name: str,
+        stage_number: int,
+        execution_group: int,
+        status: Status | str | _Unset = UNSET,
+        attempt: int | _Unset = UNSET,
+        started_at: datetime | _Unset | None = UNSET,
+        completed_at: datetime | _Unset | None = UNSET,
+        duration: int | _Unset | None = UNSET,
+        input_data: Any = UNSET,
+        output_data: Any = UNSET,
+        config: Any = UNSET,
+        suspended_state: Any = UNSET,
+        resume_data: Any = UNSET,
+        next_poll_at: datetime | _Unset | None = UNSET,
+        poll_interval: int | _Unset | None = UNSET,
+        max_wait_until: datetime | _Unset | None = UNSET,
+        metrics: Any = UNSET,
+        embedding_info: Any = UNSET,
+        error_message: str | _Unset | None = UNSET,
+    ) -> WorkflowStage:
+        """Create the stage (run, stage_id) as `create_stage` would, or update the existing one; return it.
+
+        A new stage gets `create_stage`'s defaults (PENDING, attempt 0) for fields not given. An existing one
+        gets stage_name, stage_number, execution_group and every other field given (None clears a nullable one),
+        keeps the rest, and its version and updated_at are bumped. One statement. Raises NotFound when the run
+        does not exist.
+        """
+        t = self._ctx.tenant()
+        fields = dict(locals())
+        del fields["self"], fields["t"]
+        values = self._stage_values(t, fields)
+        async with self._atomic() as conn:
+            rows = await conn.q_fetch(self._ctx.q("workflows.upsert_stage"), values)
+        return self._stage(rows[0])
+
+    async def update_stage(
+        self,
+        id: str,
+        *,
+        stage_name: str | _Unset = UNSET,
+        stage_number: int | _Unset = UNSET,
+        execution_group: int | _Unset = UNSET,
+        status: Status | str | _Unset = UNSET,
+        attempt: int | _Unset = UNSET,
+        started_at: datetime | _Unset | None = UNSET,
+        completed_at: datetime | _Unset | None = UNSET,
+        duration: int | _Unset | None = UNSET,
+        input_data: Any = UNSET,
+        output_data: Any = UNSET,
+        config: Any = UNSET,
+        suspended_state: Any = UNSET,
+        resume_data: Any = UNSET,
+        next_poll_at: datetime | _Unset | None = UNSET,
+        poll_interval: int | _Unset | None = UNSET,
+        max_wait_until: datetime | _Unset | None = UNSET,
+        metrics: Any = UNSET,
+        embedding_info: Any = UNSET,
+        error_message: str | _Unset | None = UNSET,
+        expected_version: int | None = None,
+    ) -> WorkflowStage:
+        """Update the stage with this row id: set the given fields (None clears a nullable one), bump version and
+        updated_at; return the stage.
+
+        Raises NotFound when it does not exist, Conflict when `expected_version` is stale (nothing changes).
+        """
+        t = self._ctx.tenant()
+        fields = dict(locals())
+        del fields["self"], fields["t"], fields["id"], fields["expected_version"]
+        check_id(id, "id")
+        values = self._set_values(fields, _STAGE_KINDS, _STAGE_NULLABLE)
+        expected = self._expected(expected_version)
+        values.update(tenant_id=t, id=id, expected_version=expected)
+        key = {"tenant_id": t, "id": id}
+        async with self._ctx.write() as conn:
+            n = await conn.q_execute(self._ctx.q("workflows.update_stage"), values)
+            row = await conn.q_fetchrow(self._ctx.q("workflows.get_stage_by_id"), key)
+        return self._updated_stage(row, n, f"workflow stage {id!r}", expected)
+
+    async def update_stage_by_run_and_stage_id(
+        self,
+        run_id: str,
+        stage_id: str,
+        *,
+        stage_name: str | _Unset = UNSET,
+        stage_number: int | _Unset = UNSET,
+        execution_group: int | _Unset = UNSET,
+        status: Status | str | _Unset = UNSET,
+        attempt: int | _Unset = UNSET,
+        started_at: datetime | _Unset | None = UNSET,
+        completed_at: datetime | _Unset | None = UNSET,
+        duration: int | _Unset | None = UNSET,
+        input_data: Any = UNSET,
+        output_data: Any = UNSET,
+        config: Any = UNSET,
+        suspended_state: Any = UNSET,
+        resume_data: Any = UNSET,
+        next_poll_at: datetime | _Unset | None = UNSET,
+        poll_interval: int | _Unset | None = UNSET,
+        max_wait_until: datetime | _Unset | None = UNSET,
+        metrics: Any = UNSET,
+        embedding_info: Any = UNSET,
+        error_message: str | _Unset | None = UNSET,
+        expected_version: int | None = None,
+    ) -> WorkflowStage:
+        """`update_stage` for the stage found by (run_id, stage_id)."""
+        t = self._ctx.tenant()
+        fields = dict(locals())
+        del fields["self"], fields["t"], fields["run_id"], fields["stage_id"], fields["expected_version"]
+        check_id(run_id, "run_id")
+        check_id(stage_id, "stage_id")
+        values = self._set_values(fields, _STAGE_KINDS, _STAGE_NULLABLE)
+        expected = self._expected(expected_version)
+        values.update(tenant_id=t, run_id=run_id, stage_id=stage_id, expected_version=expected)
+        key = {"tenant_id": t, "run_id": run_id, "stage_id": stage_id}
+        async with self._ctx.write() as conn:
+            n = await conn.q_execute(self._ctx.q("workflows.update_stage_by_key"), values)
+            row = await conn.q_fetchrow(self._ctx.q("workflows.get_stage"), key)
+        return self._updated_stage(row, n, f"stage {stage_id!r} of workflow run {run_id!r}", expected)
+
+    def _updated_stage(self, row: Row | None, n: int, what: str, expected: int | None) -> WorkflowStage:
+        if row is None:
+            raise NotFound(f"{what} does not exist")
+        stage = self._stage(row)
+        if n == 0:
+            raise Conflict(f"{what} is at version {stage.version}, not {expected}")
+        return stage
+
+    async def get_stage(self, run_id: str, stage_id: str) -> WorkflowStage | None:
+        """The stage (run_id, stage_id), or None."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        check_id(stage_id, "stage_id")
+        row = await self._ctx.fetchrow(
+            self._ctx.q("workflows.get_stage"), {"tenant_id": t, "run_id": run_id, "stage_id": stage_id}
+        )
+        return None if row is None else self._stage(row)
+
+    async def get_stage_by_id(self, id: str) -> WorkflowStage | None:
+        """The stage with this row id, or None."""
+        t = self._ctx.tenant()
+        check_id(id, "id")
+        row = await self._ctx.fetchrow(self._ctx.q("workflows.get_stage_by_id"), {"tenant_id": t, "id": id})
+        return None if row is None else self._stage(row)
+
+    async def get_stages_by_run(
+        self, run_id: str, *, status: Status | str | None = None, descending: bool = False
+    ) -> list[WorkflowStage]:
+        """The run's stages (only those in `status` when given) by (execution_group, stage_number, id),
+        ascending, or all three descending."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        if not isinstance(descending, bool):
+            raise InvalidInput(f"descending must be a bool, got {type(descending).__name__}")
+        values = {"tenant_id": t, "run_id": run_id, "status": None if status is None else _status(status)}
+        q = self._ctx.q("workflows.stages_by_run_desc" if descending else "workflows.stages_by_run_asc")
+        async with self._ctx.plain() as conn:
+            rows = await conn.q_fetch(q, values)
+        return [self._stage(r) for r in rows]
+
+    async def get_suspended_stages(
+        self, before: datetime | None = None, *, limit: int = SUSPENDED_LIMIT
+    ) -> list[WorkflowStage]:
+        """SUSPENDED stages of every run of the tenant whose next_poll_at is at or before `before`, soonest first
+        (next_poll_at, then id), at most `limit` (default 100).
+
+        `before` must be timezone-aware; None means now by the database's clock. Stages without next_poll_at are
+        never returned (see `get_first_suspended_stage_ready_to_resume`).
+        """
+        t = self._ctx.tenant()
+        values = {
+            "tenant_id": t,
+            "before": None if before is None else self._ctx.ts_out(check_dt(before, "before")),
+            "limit": check_limit(limit),
+        }
+        async with self._ctx.plain() as conn:
+            rows = await conn.q_fetch(self._ctx.q("workflows.suspended_stages"), values)
+        return [self._stage(r) for r in rows]
+
+    async def _one_stage(self, name: str, values: dict[str, Any]) -> WorkflowStage | None:
+        row = await self._ctx.fetchrow(self._ctx.q(name), values)
+        return None if row is None else self._stage(row)
+
+    async def get_first_suspended_stage_ready_to_resume(self, run_id: str) -> WorkflowStage | None:
+        """The run's SUSPENDED stage with no next_poll_at (its poll said "done") in the lowest execution_group
+        (then lowest stage_number), or None."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        return await self._one_stage("workflows.first_resumable_stage", {"tenant_id": t, "run_id": run_id})
+
+    async def get_first_failed_stage(self, run_id: str) -> WorkflowStage | None:
+        """The run's FAILED stage in the lowest (execution_group, stage_number), or None."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        return await self._one_stage("workflows.first_failed_stage", {"tenant_id": t, "run_id": run_id})
+
+    async def get_last_completed_stage(self, run_id: str) -> WorkflowStage | None:
+        """The run's COMPLETED stage in the highest (execution_group, stage_number), or None."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        return await self._one_stage("workflows.last_completed_stage", {"tenant_id": t, "run_id": run_id})
+
+    async def get_last_completed_stage_before(self, run_id: str, execution_group: int) -> WorkflowStage | None:
+        """The run's COMPLETED stage in the highest (execution_group, stage_number) with execution_group strictly
+        below the given one, or None."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        group = _int(execution_group, "execution_group", -_INT32 - 1, _INT32)
+        return await self._one_stage(
+            "workflows.last_completed_stage_before", {"tenant_id": t, "run_id": run_id, "execution_group": group}
+        )
+
+    async def delete_stage(self, id: str) -> bool:
+        """Delete the stage with this row id, with its log lines; its artifacts stay, unlinked from it.
+
+        True when a stage was deleted; a missing stage is not an error (False).
+        """
+        t = self._ctx.tenant()
+        check_id(id, "id")
+        key = {"tenant_id": t, "id": id}
+        async with self._ctx.write() as conn:
+            # Delete first: the row lock it takes makes a concurrent save_artifact linking this stage wait, then
+            # see it gone (MariaDB and SQLite, where the link is not a foreign key).
+            n = await conn.q_execute(self._ctx.q("workflows.delete_stage"), key)
+            if n:
+                await conn.q_execute(self._ctx.q("workflows.unlink_stage_artifacts"), key)
+        return n > 0
+
+    # -- logs -------------------------------------------------------------------------------------------
+
+    def _log_row(self, t: str, entry: Mapping[str, Any], what: str, ok_ids: set[str]) -> tuple[Any, ...]:
+        """A validated log row in `_LOG_FIELDS` order, created_at left for the caller."""
+        level = entry.get("level")
+        if type(level) is not LogLevel and (type(level) is not str or level not in _LEVEL):
+            level = _level(level, f"{what}level")
+        message = entry.get("message")
+        if type(message) is not str or len(message) > 1000 or not message.isascii() or "\x00" in message:
+            check_text(message, f"{what}message", MAX_MESSAGE)
+        run = entry.get("workflow_run_id")
+        if run is not None and run not in ok_ids:
+            ok_ids.add(check_id(run, f"{what}workflow_run_id"))
+        stage = entry.get("workflow_stage_id")
+        if stage is not None and stage not in ok_ids:
+            ok_ids.add(check_id(stage, f"{what}workflow_stage_id"))
+        meta = entry.get("metadata")
+        if meta is not None:
+            meta = encode_json(check_metadata(meta, f"{what}metadata"), f"{what}metadata")
+        return (t, uuid7(), run, stage, str(level), message, meta)
+
+    async def create_log(
+        self,
+        *,
+        level: LogLevel | str,
+        message: str,
+        workflow_run_id: str | None = None,
+        workflow_stage_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> WorkflowLog:
+        """Write one log line (created_at = now by the database's clock) and return it.
+
+        `workflow_stage_id` is the stage's row id (`WorkflowStage.id`). Raises NotFound when the given run or
+        stage does not exist.
+        """
+        t = self._ctx.tenant()
+        entry = {
+            "level": level,
+            "message": message,
+            "workflow_run_id": workflow_run_id,
+            "workflow_stage_id": workflow_stage_id,
+            "metadata": metadata,
+        }
+        row = self._log_row(t, entry, "", set())
+        values = dict(zip(_LOG_FIELDS, row, strict=False))
+        async with self._atomic() as conn:
+            rows = await conn.q_fetch(self._ctx.q("workflows.insert_log"), values)
+        return self._log(rows[0])
+
+    async def create_logs(self, entries: Sequence[Mapping[str, Any]]) -> int:
+        """Write a batch of log lines atomically in one round trip; returns how many were written.
+
+        Each entry is a dict of `create_log`'s keywords. Every entry is checked before anything is written (a bad
+        one raises InvalidInput, a missing run or stage NotFound, and nothing is written). The lines share one
+        created_at (the database's clock) and keep their order in the list. An empty list is a no-op (0).
+        """
+        t = self._ctx.tenant()
+        if isinstance(entries, (str, bytes, Mapping)) or not isinstance(entries, Sequence):
+            raise InvalidInput("entries must be a list of dicts of create_log's keywords")
+        rows: list[tuple[Any, ...]] = []
+        ok_ids: set[str] = set()
+        for i, e in enumerate(entries):
+            if not isinstance(e, Mapping):
+                raise InvalidInput(f"entries[{i}] must be a dict, got {type(e).__name__}")
+            if not e.keys() <= _LOG_KEYS:
+                extra = sorted(map(str, e.keys() - _LOG_KEYS))
+                raise InvalidInput(f"entries[{i}] has unknown keys {extra}; allowed: {sorted(_LOG_KEYS)}")
+            if "message" not in e:
+                raise InvalidInput(f"entries[{i}] has no message")
+            rows.append(self._log_row(t, e, f"entries[{i}].", ok_ids))
+        if not rows:
+            return 0
+        q = self._q_insert_logs
+        pos = self._log_positions
+        async with self._ctx.write() as conn:
+            # The batch takes one created_at from the database's clock: MariaDB's multi-row form (what the driver
+            # turns executemany into) takes only plain parameters, so the time cannot be computed in the INSERT.
+            clock = await conn.q_fetchrow(self._ctx.q("workflows.clock"), {"tenant_id": t})
+            assert clock is not None
+            now = clock[0]
+            batch = [(*r, now) for r in rows]
+            if pos is not None:
+                batch = [tuple(r[p] for p in pos) for r in batch]
+            await conn.q_batch_rows(q, batch)
+        return len(batch)
+
+    async def list_logs(
+        self,
+        run_id: str,
+        *,
+        stage_id: str | None = None,
+        level: LogLevel | str | None = None,
+        limit: int = LOG_LIMIT,
+    ) -> list[WorkflowLog]:
+        """The run's log lines oldest first (created_at, then id), at most `limit` (default 1000).
+
+        `stage_id` narrows to one stage, named as in `get_stage` (the run's stage_id, not the row id); `level`
+        keeps only lines of exactly that level.
+        """
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        if stage_id is not None:
+            check_id(stage_id, "stage_id")
+        values = {
+            "tenant_id": t,
+            "run_id": run_id,
+            "level": None if level is None else _level(level),
+            "limit": check_limit(limit),
+        }
+        if stage_id is None:
+            q = self._ctx.q("workflows.run_logs")
+        else:
+            q = self._ctx.q("workflows.stage_logs")
+            values["stage_id"] = stage_id
+        async with self._ctx.plain() as conn:
+            rows = await conn.q_fetch(q, values)
+        return [self._log(r) for r in rows]
+
+    # -- artifacts --------------------------------------------------------------------------------------
+
+    def _key(self, key: object, what: str = "key") -> str:
+        text: str = check_text(key, what, MAX_KEY, blank=False)
+        return text
+
+    async def save_artifact(
+        self,
+        *,
+        workflow_run_id: str,
+        key: str,
+        type: ArtifactType | str,
+        data: Any,
+        workflow_stage_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> WorkflowArtifact:
+        """Create or replace the artifact (run, key) and return it.
+
+        A replaced artifact keeps its id and created_at; type, data, size, stage link and metadata become the
+        given ones. `size` is the length in UTF-8 bytes of `data`'s JSON text as rawstore encodes it (msgspec).
+        `workflow_stage_id` is a stage row id that must belong to the run. Raises NotFound when the run does not
+        exist or the stage is not one of its stages (nothing written).
+        """
+        t = self._ctx.tenant()
+        text, size = _sized_json(data, "data")
+        values = {
+            "tenant_id": t,
+            "id": uuid7(),
+            "workflow_run_id": check_id(workflow_run_id, "workflow_run_id"),
+            "workflow_stage_id": None
+            if workflow_stage_id is None
+            else check_id(workflow_stage_id, "workflow_stage_id"),
+            "key": self._key(key),
+            "type": _artifact_type(type),
+            "data": text,
+            "size": size,
+            "metadata": None if metadata is None else encode_json(check_metadata(metadata), "metadata"),
+        }
+        async with self._atomic() as conn:
+            rows = await conn.q_fetch(self._ctx.q("workflows.save_artifact"), values)
+        if not rows:
+            raise NotFound(
+                f"stage {workflow_stage_id!r} is not a stage of workflow run {workflow_run_id!r} (nothing saved)"
+            )
+        return self._artifact(rows[0])
+
+    async def load_artifact(self, run_id: str, key: str) -> Any:
+        """The artifact's data, or None when there is none (use `has_artifact` to tell a stored null apart)."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        self._key(key)
+        row = await self._ctx.fetchrow(
+            self._ctx.q("workflows.load_artifact"), {"tenant_id": t, "run_id": run_id, "key": key}
+        )
+        if row is None:
+            return None
+        try:
+            return _decode(row[0])
+        except msgspec.DecodeError as e:
+            raise _corrupt("workflow artifact", key, e) from e
+
+    async def has_artifact(self, run_id: str, key: str) -> bool:
+        """Whether the run has an artifact under this key."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        self._key(key)
+        row = await self._ctx.fetchrow(
+            self._ctx.q("workflows.has_artifact"), {"tenant_id": t, "run_id": run_id, "key": key}
+        )
+        return row is not None
+
+    async def delete_artifact(self, run_id: str, key: str) -> bool:
+        """Delete the artifact; True when one was deleted (a missing artifact is not an error)."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        self._key(key)
+        async with self._atomic() as conn:
+            n = await conn.q_execute(
+                self._ctx.q("workflows.delete_artifact"), {"tenant_id": t, "run_id": run_id, "key": key}
+            )
+        return n > 0
+
+    async def list_artifacts(self, run_id: str) -> list[WorkflowArtifact]:
+        """The run's artifacts, ordered by key."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        async with self._ctx.plain() as conn:
+            rows = await conn.q_fetch(self._ctx.q("workflows.list_artifacts"), {"tenant_id": t, "run_id": run_id})
+        return [self._artifact(r) for r in rows]
+
+    async def get_stage_id_for_artifact(self, run_id: str, stage_id: str) -> str | None:
+        """The row id of the stage (run_id, stage_id), as artifacts and logs link it, or None."""
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        check_id(stage_id, "stage_id")
+        row = await self._ctx.fetchrow(
+            self._ctx.q("workflows.stage_row_id"), {"tenant_id": t, "run_id": run_id, "stage_id": stage_id}
+        )
+        return None if row is None else str(row[0])
+
+    async def save_stage_output(self, run_id: str, workflow_type: str, stage_id: str, output: Any) -> str:
+        """Save a stage's output as a STAGE_OUTPUT artifact and return its key,
+        `workflow-v2/{workflow_type}/{run_id}/{stage_id}/output.json`.
+
+        One statement: it links the artifact to the stage (run_id, stage_id) when that stage exists (else leaves
+        the link empty) and replaces type, data, size and link of an existing artifact (metadata is kept).
+        Raises NotFound when the run does not exist.
+        """
+        t = self._ctx.tenant()
+        check_id(run_id, "run_id")
+        _name(workflow_type, "workflow_type")
+        check_id(stage_id, "stage_id")
+        key = f"workflow-v2/{workflow_type}/{run_id}/{stage_id}/output.json"
+        if len(key) > MAX_KEY:
+            raise InvalidInput(f"the output key would be {len(key)} characters long; artifact keys hold {MAX_KEY}")
+        text, size = _sized_json(output, "output")
+        values = {
+            "tenant_id": t,
+            "id": uuid7(),
+            "workflow_run_id": run_id,
+            "stage_id": stage_id,
+            "key": key,
+            "data": text,
+            "size": size,
+        }
+        async with self._atomic() as conn:
+            await conn.q_execute(self._ctx.q("workflows.save_stage_output"), values)
+        return key
