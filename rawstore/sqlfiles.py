@@ -53,6 +53,8 @@ class Compiled:
     names: frozenset[str]
     lists: frozenset[str]
     pieces: tuple[str, ...] = ()
+    # Kit queries on PostgreSQL: `LIMIT :n` is sent as an integer literal, in these (name, position) slots.
+    inline: tuple[tuple[str, int], ...] = ()
 
     def args(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         try:
@@ -62,6 +64,8 @@ class Compiled:
 
     def render(self, values: Mapping[str, Any], style: Style) -> tuple[str, tuple[Any, ...]]:
         """SQL and positional args for one execution, expanding list parameters where the style needs it."""
+        if self.inline:
+            return self._inlined(values), self.args(values)
         if not self.lists or style == "numeric":
             return self.sql, self.args(values)
         out: list[str] = [self.pieces[0]]
@@ -83,10 +87,30 @@ class Compiled:
             out.append(self.pieces[i + 1])
         return "".join(out), tuple(args)
 
+    def _inlined(self, values: Mapping[str, Any]) -> str:
+        out = [self.pieces[0]]
+        for i, (name, _) in enumerate(self.inline):
+            v = values.get(name)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise InvalidInput(f"SQL parameter :{name} after LIMIT must be an int, got {type(v).__name__}")
+            out.append(str(v))
+            out.append(self.pieces[i + 1])
+        return "".join(out)
+
+
+_LIMIT_TAIL = re.compile(r"\bLIMIT\s+$", re.IGNORECASE)
+
 
 @functools.lru_cache(maxsize=1024)
-def compile_sql(sql: str, style: Style) -> Compiled:
-    """Turn `:name` placeholders into `$n`, `%s` or `?`; literal `%` is doubled for the format style."""
+def compile_sql(sql: str, style: Style, *, inline_limits: bool = False) -> Compiled:
+    """Turn `:name` placeholders into `$n`, `%s` or `?`; literal `%` is doubled for the format style.
+
+    With `inline_limits` (kit queries on PostgreSQL), `LIMIT :n` becomes the literal value at render time: with
+    `plan_cache_mode=force_generic_plan` a parameter there hides the row goal from the planner, which then sorts the
+    whole table instead of reading the first rows of an index.
+    """
+    if inline_limits and style == "numeric":
+        return _compile_inline(sql)
     pieces: list[str] = []
     cur: list[str] = []
     order: list[str] = []
@@ -125,6 +149,26 @@ def compile_sql(sql: str, style: Style) -> Compiled:
     mark = {"numeric": None, "format": "%s", "qmark": "?"}[style]
     text = "".join(pieces) if mark is None else mark.join(pieces)
     return Compiled(text, tuple(order), frozenset(order), frozenset(lists), tuple(pieces))
+
+
+def _compile_inline(sql: str) -> Compiled:
+    # Split at each `LIMIT :name`, compile the pieces with shared numbering, keep the slots for render().
+    slots: list[tuple[str, int]] = []
+    parts: list[str] = []
+    pos = 0
+    for m in _TOKENS.finditer(sql):
+        if m.group("param") is not None and _LIMIT_TAIL.search(sql, 0, m.start()):
+            parts.append(sql[pos : m.start()])
+            slots.append((m.group("name"), len(parts)))
+            pos = m.end()
+    if not slots:
+        return compile_sql(sql, "numeric")
+    parts.append(sql[pos:])
+    marker = "\x00"
+    whole = compile_sql(marker.join(parts), "numeric")
+    pieces = tuple(whole.sql.split(marker))
+    names = whole.names | {n for n, _ in slots}
+    return Compiled("1".join(pieces), whole.order, names, whole.lists, pieces, tuple(slots))
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +221,7 @@ def parse_sql_file(text: str, domain: str, dialect: Dialect, origin: str, schema
             name=key,
             dialect=dialect,
             source=sql,
-            compiled=compile_sql(sql, STYLE[dialect]),
+            compiled=compile_sql(sql, STYLE[dialect], inline_limits=True),
             doc=" ".join(doc_lines),
             array_batch=h.group("arr") is not None,
             origin=origin,

@@ -72,8 +72,10 @@ def test_query_is_scoped_to_the_tenant(name: str) -> None:
 
 # A table named after FROM / INTO / JOIN / UPDATE (not the UPDATE of an upsert's conflict clause).
 _FUNCTIONS = {"unnest"}
+# Names a query gives its own common table expressions (`WITH c AS (...)`): not tables.
+_CTE = re.compile(r"(?:\bWITH|,)\s+([A-Za-z_][A-Za-z0-9_]*)\s+AS\s*\(", re.IGNORECASE)
 _TABLE_REF = re.compile(
-    r"\b(?:FROM|INTO|JOIN|(?<!KEY\s)(?<!DO\s)UPDATE)\s+(\{schema\})?([A-Za-z_][A-Za-z0-9_]*)\b",
+    r"\b(?:FROM|INTO|JOIN|(?<!KEY\s)(?<!DO\s)(?<!FOR\s)UPDATE)\s+(\{schema\})?([A-Za-z_][A-Za-z0-9_]*)\b",
     re.IGNORECASE,
 )
 
@@ -83,7 +85,8 @@ def test_queries_touch_only_prefixed_tables(dialect: Dialect) -> None:
     """The kit shares the database with the app: it only names rs_ tables; PostgreSQL ones carry {schema}."""
     for path in sorted((data_dir("sql") / dialect).glob("*.sql")):
         for q in parse_sql_file(path.read_text("utf-8"), path.stem, dialect, str(path), "{schema}").values():
-            refs = [r for r in _TABLE_REF.findall(q.source) if r[1].lower() not in _FUNCTIONS]
+            ctes = {n.lower() for n in _CTE.findall(q.source)}
+            refs = [r for r in _TABLE_REF.findall(q.source) if r[1].lower() not in _FUNCTIONS | ctes]
             assert refs or q.source.lstrip("( ").upper().startswith("SELECT"), f"{q.name}: no table found"
             for schema, table in refs:
                 assert table.startswith("rs_"), f"{dialect} {q.name} names table {table!r} without the rs_ prefix"
@@ -334,3 +337,19 @@ async def test_not_in_an_empty_list_matches_every_row(store: rawstore.Store) -> 
         assert row is not None and row["n"] == 1
         row = await tx.fetchrow(sql, {"ids": []})
         assert row is not None and row["n"] == 2
+
+
+def test_kit_queries_inline_limit_on_postgres_only() -> None:
+    """`LIMIT :n` of a kit query reaches PostgreSQL as a literal (generic plans then still see the row goal)."""
+    sql = "SELECT a FROM t WHERE x = :x ORDER BY a LIMIT :limit FOR UPDATE SKIP LOCKED"
+    c = compile_sql(sql, "numeric", inline_limits=True)
+    assert c.order == ("x",) and c.names == frozenset({"x", "limit"})
+    assert c.render({"x": 5, "limit": 7}, "numeric") == (
+        "SELECT a FROM t WHERE x = $1 ORDER BY a LIMIT 7 FOR UPDATE SKIP LOCKED",
+        (5,),
+    )
+    with pytest.raises(rawstore.InvalidInput):
+        c.render({"x": 5, "limit": "7; DROP TABLE t"}, "numeric")
+    assert compile_sql(sql, "qmark", inline_limits=True).order == ("x", "limit")
+    assert compile_sql(sql, "numeric").order == ("x", "limit")  # the application's own SQL keeps its parameter
+    assert QUERIES["postgres"]["jobs.claim_any"].compiled.inline == (("limit", 1),)
