@@ -182,6 +182,12 @@ async def test_upsert_updates_only_given_fields(store: Store) -> None:
     kept = {f: v for f, v in FULL.items() if f not in ("status", "next_poll_at", "output_data")}
     assert {f: getattr(up, f) for f in kept} == kept
     assert await store.workflows.get_stage(run_id, "s") == up
+    # Only the required keywords: every other field keeps its stored value, defaults are not re-applied.
+    same = await store.workflows.upsert_stage(
+        workflow_run_id=run_id, stage_id="s", stage_name="Renamed", stage_number=5, execution_group=4
+    )
+    assert same.version == 3
+    assert {f: getattr(same, f) for f in FULL} == {f: getattr(up, f) for f in FULL}
 
 
 async def test_upsert_of_a_missing_run_is_not_found(store: Store) -> None:
