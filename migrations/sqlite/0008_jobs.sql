@@ -30,8 +30,9 @@ CREATE TABLE rs_jobs (
 );
 CREATE INDEX rs_jobs_claim_idx ON rs_jobs (tenant_id, priority DESC, run_at, id) WHERE status = 'PENDING';
 CREATE INDEX rs_jobs_queue_claim_idx ON rs_jobs (tenant_id, queue, priority DESC, run_at, id) WHERE status = 'PENDING';
-CREATE INDEX rs_jobs_running_idx ON rs_jobs (tenant_id, locked_at) WHERE status = 'RUNNING';
-CREATE INDEX rs_jobs_suspended_idx ON rs_jobs (tenant_id, next_poll_at) WHERE status = 'SUSPENDED';
+CREATE INDEX rs_jobs_running_idx ON rs_jobs (tenant_id, locked_at) WHERE status = 'RUNNING' AND locked_at IS NOT NULL;
+CREATE INDEX rs_jobs_suspended_idx ON rs_jobs (tenant_id, next_poll_at)
+    WHERE status = 'SUSPENDED' AND next_poll_at IS NOT NULL;
 CREATE UNIQUE INDEX rs_jobs_unique_idx ON rs_jobs (tenant_id, unique_key)
     WHERE unique_key IS NOT NULL AND status IN ('PENDING', 'RUNNING');
 CREATE INDEX rs_jobs_run_idx ON rs_jobs (tenant_id, workflow_run_id);
