@@ -80,6 +80,9 @@ def _lease_pairs(jobs: object) -> list[tuple[str, str]]:
         raise InvalidInput("jobs must be a list of Job records or (job_id, lease) pairs")
     pairs: list[tuple[str, str]] = []
     for i, item in enumerate(jobs):
+        if type(item) is Job and type(item.id) is str and type(item.lease) is str:
+            pairs.append((item.id, item.lease))  # a claimed record, as read from the database
+            continue
         if isinstance(item, Job):
             if item.lease is None:
                 raise InvalidInput(f"jobs[{i}] holds no lease (it was not returned by a claim)")

@@ -282,7 +282,8 @@ class PgDriver(Driver):
             raw = await self._get()
         t = time.perf_counter()
         try:
-            row: Row | None = await raw.fetchrow(q.compiled.sql, *q.compiled.args(values))
+            sql, args = q.compiled.render(values, "numeric")
+            row: Row | None = await raw.fetchrow(sql, *args)
         except BaseException as e:
             if raw.is_closed() or not isinstance(e, Exception):
                 self._drop(raw)
