@@ -34,7 +34,18 @@ ALL_IDS = migration_ids(MIGRATIONS / "postgres")
 APPLIED = dict.fromkeys(ALL_IDS, True)
 PENDING = dict.fromkeys(ALL_IDS, False)
 ROLLED_BACK = ALL_IDS[::-1]  # newest first
-KIT_TABLES = {"rs_threads", "rs_messages", "rs_resources"}  # at least these; later domains add more
+KIT_TABLES = {
+    "rs_threads",
+    "rs_messages",
+    "rs_resources",
+    "rs_workflow_runs",
+    "rs_workflow_stages",
+    "rs_workflow_logs",
+    "rs_workflow_artifacts",
+    "rs_jobs",
+    "rs_ai_calls",
+    "rs_ai_batches",
+}
 YOYO_TABLES = {"rs_yoyo_migration", "rs_yoyo_log", "rs_yoyo_lock", "rs_yoyo_version"}
 REPO = Path(__file__).resolve().parent.parent
 
