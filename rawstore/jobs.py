@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import operator
 import random
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,6 +54,11 @@ class _Shared:
 
     def notified(self, tenant: str) -> None:
         self.event(tenant).set()
+
+
+def _plain_id(v: object) -> bool:
+    # What check_id accepts, decided cheaply for the common case (ASCII is valid UTF-8; no NUL; not blank).
+    return type(v) is str and 0 < len(v) <= 255 and v.isascii() and "\x00" not in v and not v.isspace()
 
 
 def _int(value: object, what: str, lo: int, hi: int) -> int:
@@ -190,11 +196,13 @@ class JobQueue:
         run_at = spec.get("run_at")
         unique_key = spec.get("unique_key")
         payload = spec.get("payload")
+        run_id = spec["workflow_run_id"]
+        stage_id = spec["stage_id"]
         return {
-            "workflow_run_id": check_id(spec["workflow_run_id"], f"{what} workflow_run_id"),
-            "stage_id": check_id(spec["stage_id"], f"{what} stage_id"),
+            "workflow_run_id": run_id if _plain_id(run_id) else check_id(run_id, f"{what} workflow_run_id"),
+            "stage_id": stage_id if _plain_id(stage_id) else check_id(stage_id, f"{what} stage_id"),
             "priority": _int(spec.get("priority", 5), f"{what} priority", -_INT32, _INT32),
-            "payload": encode_json({} if payload is None else payload, f"{what} payload"),
+            "payload": "{}" if payload is None else encode_json(payload, f"{what} payload"),
             "run_at": None if run_at is None else self._ctx.ts_out(check_dt(run_at, f"{what} run_at")),
             "max_attempts": _int(spec.get("max_attempts", 3), f"{what} max_attempts", 1, _INT32),
             "queue": check_text(spec.get("queue", "default"), f"{what} queue", _MAX_TEXT, blank=False),
@@ -255,16 +263,17 @@ class JobQueue:
     async def _insert(self, specs: list[dict[str, Any]]) -> list[str]:
         t = self._ctx.tenant()
         q = self._ctx.q("jobs.enqueue")
-        order = q.compiled.order
+        row_of = operator.itemgetter(*q.compiled.order)
         ids: list[str | None] = [None] * len(specs)
         todo = list(range(len(specs)))
         async with self._ctx.plain() as conn:
             for _ in range(5):
                 batch = []
                 for i in todo:
-                    ids[i] = uuid7()
-                    values = specs[i] | {"tenant_id": t, "id": ids[i]}
-                    batch.append(tuple(values[n] for n in order))
+                    spec = specs[i]
+                    spec["tenant_id"] = t
+                    spec["id"] = ids[i] = uuid7()
+                    batch.append(row_of(spec))
                 inserted = await conn.q_batch_rows(q, batch)
                 keys = sorted({k for i in todo if (k := specs[i]["unique_key"]) is not None})
                 if inserted == len(todo) or not keys:
