@@ -321,10 +321,11 @@ class JobQueue:
             return []
         lease = uuid.uuid4().hex
         values: dict[str, Any] = {"tenant_id": t, "worker_id": worker_id, "lease": lease, "limit": limit}
+        one = "one_" if limit == 1 else ""
         if queue is None:
-            q = self._ctx.q("jobs.claim_any")
+            q = self._ctx.q(f"jobs.claim_{one}any")
         else:
-            q = self._ctx.q("jobs.claim_queue")
+            q = self._ctx.q(f"jobs.claim_{one}queue")
             values["queue"] = queue
         if self._two_step:
             async with self._ctx.write() as conn:

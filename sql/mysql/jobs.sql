@@ -18,12 +18,26 @@ WHERE tenant_id = :tenant_id AND status = 'PENDING' AND run_at <= UTC_TIMESTAMP(
 ORDER BY priority DESC, run_at, id LIMIT :limit
 FOR UPDATE SKIP LOCKED
 
+-- name: claim_one_any
+-- claim_any for exactly one job.
+SELECT id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at, UTC_TIMESTAMP(6), :worker_id, :lease FROM rs_jobs FORCE INDEX (rs_jobs_claim_idx)
+WHERE tenant_id = :tenant_id AND status = 'PENDING' AND run_at <= UTC_TIMESTAMP(6) AND attempt < max_attempts
+ORDER BY priority DESC, run_at, id LIMIT 1
+FOR UPDATE SKIP LOCKED
+
 -- name: claim_queue
 -- Claim up to :limit due PENDING jobs of one queue (priority DESC, run_at, id) for a worker, step 1: lock them (SKIP LOCKED)
 -- and read them with the database time; claim_mark then marks them in the same transaction.
 SELECT id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at, UTC_TIMESTAMP(6), :worker_id, :lease FROM rs_jobs FORCE INDEX (rs_jobs_queue_claim_idx)
 WHERE tenant_id = :tenant_id AND status = 'PENDING' AND queue = :queue AND run_at <= UTC_TIMESTAMP(6) AND attempt < max_attempts
 ORDER BY priority DESC, run_at, id LIMIT :limit
+FOR UPDATE SKIP LOCKED
+
+-- name: claim_one_queue
+-- claim_queue for exactly one job.
+SELECT id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at, UTC_TIMESTAMP(6), :worker_id, :lease FROM rs_jobs FORCE INDEX (rs_jobs_queue_claim_idx)
+WHERE tenant_id = :tenant_id AND status = 'PENDING' AND queue = :queue AND run_at <= UTC_TIMESTAMP(6) AND attempt < max_attempts
+ORDER BY priority DESC, run_at, id LIMIT 1
 FOR UPDATE SKIP LOCKED
 
 -- name: claim_mark

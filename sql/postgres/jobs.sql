@@ -30,6 +30,17 @@ UPDATE {schema}rs_jobs AS j SET status = 'RUNNING', worker_id = :worker_id, leas
 FROM c WHERE j.tenant_id = :tenant_id AND j.id = c.id
 RETURNING j.id, j.queue, j.workflow_run_id, j.stage_id, j.status, j.priority, j.attempt, j.max_attempts, j.payload::text, j.run_at, j.next_poll_at, j.unique_key, j.worker_id, j.lease, j.locked_at, j.started_at, j.completed_at, j.last_error, j.created_at, j.updated_at
 
+-- name: claim_one_any
+-- Claim the next due PENDING job: `id = (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED)` runs the
+-- pick once as an InitPlan and is markedly faster than the CTE form for a single job.
+UPDATE {schema}rs_jobs SET status = 'RUNNING', worker_id = :worker_id, lease = :lease, locked_at = now(),
+    started_at = now(), attempt = attempt + 1, updated_at = now()
+WHERE tenant_id = :tenant_id AND id = (
+    SELECT id FROM {schema}rs_jobs WHERE tenant_id = :tenant_id AND status = 'PENDING' AND run_at <= now() AND attempt < max_attempts
+    ORDER BY priority DESC, run_at, id LIMIT 1
+    FOR UPDATE SKIP LOCKED)
+RETURNING id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload::text, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at
+
 -- name: claim_queue
 -- Claim up to :limit due PENDING jobs of one queue (priority DESC, run_at, id) for a worker: RUNNING, a new lease,
 -- attempt + 1. SKIP LOCKED: concurrent claimers take different jobs and never wait on each other.
@@ -42,6 +53,17 @@ UPDATE {schema}rs_jobs AS j SET status = 'RUNNING', worker_id = :worker_id, leas
     started_at = now(), attempt = j.attempt + 1, updated_at = now()
 FROM c WHERE j.tenant_id = :tenant_id AND j.id = c.id
 RETURNING j.id, j.queue, j.workflow_run_id, j.stage_id, j.status, j.priority, j.attempt, j.max_attempts, j.payload::text, j.run_at, j.next_poll_at, j.unique_key, j.worker_id, j.lease, j.locked_at, j.started_at, j.completed_at, j.last_error, j.created_at, j.updated_at
+
+-- name: claim_one_queue
+-- Claim the next due PENDING job of one queue: `id = (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED)` runs the
+-- pick once as an InitPlan and is markedly faster than the CTE form for a single job.
+UPDATE {schema}rs_jobs SET status = 'RUNNING', worker_id = :worker_id, lease = :lease, locked_at = now(),
+    started_at = now(), attempt = attempt + 1, updated_at = now()
+WHERE tenant_id = :tenant_id AND id = (
+    SELECT id FROM {schema}rs_jobs WHERE tenant_id = :tenant_id AND status = 'PENDING' AND queue = :queue AND run_at <= now() AND attempt < max_attempts
+    ORDER BY priority DESC, run_at, id LIMIT 1
+    FOR UPDATE SKIP LOCKED)
+RETURNING id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload::text, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at
 
 -- name: claim_mark
 -- Only MariaDB claims in two steps; here the claim above already marked the jobs, so this changes nothing.

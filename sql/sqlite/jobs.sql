@@ -19,6 +19,15 @@ WHERE tenant_id = :tenant_id AND id IN (
     ORDER BY priority DESC, run_at, id LIMIT :limit)
 RETURNING id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at
 
+-- name: claim_one_any
+-- claim_any for exactly one job.
+UPDATE rs_jobs SET status = 'RUNNING', worker_id = :worker_id, lease = :lease, locked_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'),
+    started_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), attempt = attempt + 1, updated_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
+WHERE tenant_id = :tenant_id AND id IN (
+    SELECT id FROM rs_jobs WHERE tenant_id = :tenant_id AND status = 'PENDING' AND run_at <= (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000') AND attempt < max_attempts
+    ORDER BY priority DESC, run_at, id LIMIT 1)
+RETURNING id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at
+
 -- name: claim_queue
 -- Claim up to :limit due PENDING jobs of one queue (priority DESC, run_at, id) for a worker inside a write transaction
 -- (BEGIN IMMEDIATE serializes claimers): RUNNING, a new lease, attempt + 1.
@@ -27,6 +36,15 @@ UPDATE rs_jobs SET status = 'RUNNING', worker_id = :worker_id, lease = :lease, l
 WHERE tenant_id = :tenant_id AND id IN (
     SELECT id FROM rs_jobs WHERE tenant_id = :tenant_id AND status = 'PENDING' AND queue = :queue AND run_at <= (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000') AND attempt < max_attempts
     ORDER BY priority DESC, run_at, id LIMIT :limit)
+RETURNING id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at
+
+-- name: claim_one_queue
+-- claim_queue for exactly one job.
+UPDATE rs_jobs SET status = 'RUNNING', worker_id = :worker_id, lease = :lease, locked_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'),
+    started_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), attempt = attempt + 1, updated_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
+WHERE tenant_id = :tenant_id AND id IN (
+    SELECT id FROM rs_jobs WHERE tenant_id = :tenant_id AND status = 'PENDING' AND queue = :queue AND run_at <= (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000') AND attempt < max_attempts
+    ORDER BY priority DESC, run_at, id LIMIT 1)
 RETURNING id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at
 
 -- name: claim_mark
