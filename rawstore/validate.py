@@ -82,7 +82,10 @@ def check_metadata(value: object, what: str = "metadata") -> dict[str, Any] | No
 
 
 def encode_json(value: object, what: str) -> str:
-    """JSON text of a value; rejects what no database here can store (NUL characters, lone surrogates, NaN)."""
+    """JSON text of a value; rejects what no database here can store (NUL characters, lone surrogates).
+
+    NaN and infinities become `null` (msgspec's JSON encoding), as the README documents.
+    """
     try:
         data = _encoder.encode(value)
     except (TypeError, ValueError, OverflowError, msgspec.EncodeError) as e:
