@@ -81,6 +81,7 @@ def test_dequeue_and_complete(benchmark: Any, qbench: Bench, side: str, workers:
     def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
         qbench.run(qbench.bench.reset())
         qbench.run(qbench.bench.enqueue(side, JOBS))
+        qbench.run(qbench.bench.settle())
         return (), {}
 
     def drain() -> None:

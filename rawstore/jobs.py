@@ -198,14 +198,22 @@ class JobQueue:
         payload = spec.get("payload")
         run_id = spec["workflow_run_id"]
         stage_id = spec["stage_id"]
+        priority = spec.get("priority", 5)
+        attempts = spec.get("max_attempts", 3)
+        queue = spec.get("queue", "default")
+        # The common case is decided without building error labels; anything unusual takes the full check.
+        if type(priority) is not int or not -_INT32 <= priority <= _INT32:
+            _int(priority, f"{what} priority", -_INT32, _INT32)
+        if type(attempts) is not int or not 1 <= attempts <= _INT32:
+            _int(attempts, f"{what} max_attempts", 1, _INT32)
         return {
             "workflow_run_id": run_id if _plain_id(run_id) else check_id(run_id, f"{what} workflow_run_id"),
             "stage_id": stage_id if _plain_id(stage_id) else check_id(stage_id, f"{what} stage_id"),
-            "priority": _int(spec.get("priority", 5), f"{what} priority", -_INT32, _INT32),
+            "priority": priority,
             "payload": "{}" if payload is None else encode_json(payload, f"{what} payload"),
             "run_at": None if run_at is None else self._ctx.ts_out(check_dt(run_at, f"{what} run_at")),
-            "max_attempts": _int(spec.get("max_attempts", 3), f"{what} max_attempts", 1, _INT32),
-            "queue": check_text(spec.get("queue", "default"), f"{what} queue", _MAX_TEXT, blank=False),
+            "max_attempts": attempts,
+            "queue": queue if _plain_id(queue) else check_text(queue, f"{what} queue", _MAX_TEXT, blank=False),
             "unique_key": None if unique_key is None else check_id(unique_key, f"{what} unique_key"),
         }
 

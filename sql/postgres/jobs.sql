@@ -7,7 +7,6 @@ WITH ins AS (
     FROM unnest(:tenant_id::text[], :id::text[], :queue::text[], :workflow_run_id::text[], :stage_id::text[],
                 :priority::int[], :max_attempts::int[], :payload::text[], :run_at::timestamptz[], :unique_key::text[])
          AS x(t, i, q, r, s, p, m, pl, ra, u)
-    ORDER BY x.i
     ON CONFLICT DO NOTHING
     RETURNING tenant_id
 )
