@@ -73,35 +73,45 @@ class RawQueue:
         self.conns = []
 
     async def enqueue(self, run_id: str, n: int) -> None:
+        """The same rows rawstore writes, every per-job column sent as a parameter (as an application would)."""
         c = self.conns[0]
         ids = [str(uuid.uuid4()) for _ in range(n)]
+        stages = [f"s{k}" for k in range(n)]
+        cols = (
+            "tenant_id, id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at,"
+            " unique_key, created_at, updated_at"
+        )
         if self.dialect == "postgres":
             await c.execute(
-                "INSERT INTO rs_jobs (tenant_id, id, queue, workflow_run_id, stage_id, status, priority, attempt,"
-                " max_attempts, payload, run_at, created_at, updated_at)"
-                " SELECT $1, i, 'default', $2, s, 'PENDING', 5, 0, 3, '{}'::jsonb, now(), now(), now()"
-                " FROM unnest($3::text[], $4::text[]) AS x(i, s)",
+                f"INSERT INTO rs_jobs ({cols}) SELECT $1, i, q, r, s, 'PENDING', p, 0, m, pl::jsonb,"
+                " coalesce(ra, now()), u, now(), now() FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
+                " $6::int[], $7::int[], $8::text[], $9::timestamptz[], $10::text[]) AS x(i, q, r, s, p, m, pl, ra, u)",
                 RAW,
-                run_id,
                 ids,
-                [f"s{k}" for k in range(n)],
+                ["default"] * n,
+                [run_id] * n,
+                stages,
+                [5] * n,
+                [3] * n,
+                ["{}"] * n,
+                [None] * n,
+                [None] * n,
             )
             return
-        rows = [(RAW, i, run_id, f"s{k}") for k, i in enumerate(ids)]
+        rows = [(RAW, i, "default", run_id, s, 5, 3, "{}", None, None) for i, s in zip(ids, stages, strict=True)]
         if self.dialect == "mysql":
+            now = "UTC_TIMESTAMP(6)"
             async with c.cursor() as cur:
                 await cur.executemany(
-                    "INSERT INTO rs_jobs (tenant_id, id, queue, workflow_run_id, stage_id, status, priority, attempt,"
-                    " max_attempts, payload, run_at, created_at, updated_at) VALUES (%s, %s, 'default', %s, %s,"
-                    " 'PENDING', 5, 0, 3, '{}', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+                    f"INSERT INTO rs_jobs ({cols}) VALUES (%s, %s, %s, %s, %s, 'PENDING', %s, 0, %s, %s,"
+                    f" COALESCE(%s, {now}), %s, {now}, {now})",
                     rows,
                 )
             return
         now = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
         await c.executemany(
-            "INSERT INTO rs_jobs (tenant_id, id, queue, workflow_run_id, stage_id, status, priority, attempt,"
-            f" max_attempts, payload, run_at, created_at, updated_at) VALUES (?, ?, 'default', ?, ?, 'PENDING', 5, 0,"
-            f" 3, '{{}}', {now}, {now}, {now})",
+            f"INSERT INTO rs_jobs ({cols}) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, 0, ?, ?, coalesce(?, {now}), ?,"
+            f" {now}, {now})",
             rows,
         )
 
