@@ -71,7 +71,13 @@ def _nanos(cost: object, what: str) -> int:
     if tp is float:
         if not 0.0 <= cost <= MAX_COST:  # type: ignore[operator]  # NaN fails both comparisons
             raise InvalidInput(f"{what} must be a finite number between 0 and {MAX_COST:,}, got {cost!r}")
-        d = Decimal(repr(cost))  # the shortest decimal that reads back as this float: 0.1 is 0.1, not 0.1000…0555
+        # repr is the shortest decimal that reads back as this float (0.1 is 0.1, not 0.1000…0555); most costs
+        # have at most nine decimals and need no Decimal arithmetic.
+        text = repr(cost)
+        whole, _, frac = text.partition(".")
+        if len(frac) <= 9 and frac.isdigit():
+            return int(whole) * NANOS + int(frac.ljust(9, "0"))
+        d = Decimal(text)
     elif tp is int:
         if not 0 <= cost <= MAX_COST:  # type: ignore[operator]
             raise InvalidInput(f"{what} must be between 0 and {MAX_COST:,}, got {cost!r}")
@@ -102,8 +108,17 @@ def _tokens(v: object, what: str) -> int:
 
 
 def _long_text(v: object, what: str) -> str:
-    if type(v) is str and v.isascii() and "\x00" not in v and len(v) <= MAX_TEXT:
-        return v
+    if type(v) is str and len(v) <= MAX_TEXT:
+        if v.isascii():  # O(1) in CPython; an ASCII string holds no lone surrogate
+            if "\x00" not in v:
+                return v
+        else:
+            try:
+                data = v.encode("utf-8")
+            except UnicodeEncodeError:
+                data = b"\x00"
+            if b"\x00" not in data:
+                return v
     return str(check_text(v, what, MAX_TEXT))
 
 
@@ -176,8 +191,13 @@ class AICallLog:
             if len(self._ok_types) >= _SELF_CHECKED:
                 self._ok_types.clear()
             self._ok_types.add(call_type)
-        model_key = self._name(call.model_key, f"{what}.model_key")
-        model_id = self._name(call.model_id, f"{what}.model_id")
+        ok = self._ok_names
+        model_key = call.model_key
+        if type(model_key) is not str or model_key not in ok:
+            model_key = self._name(model_key, f"{what}.model_key")
+        model_id = call.model_id
+        if type(model_id) is not str or model_id not in ok:
+            model_id = self._name(model_id, f"{what}.model_id")
         prompt = _long_text(call.prompt, f"{what}.prompt")
         response = _long_text(call.response, f"{what}.response")
         input_tokens = _tokens(call.input_tokens, f"{what}.input_tokens")

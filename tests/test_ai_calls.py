@@ -137,13 +137,19 @@ async def test_background_writer_flushes_a_full_batch_at_once(store: Store) -> N
 
 
 async def test_flush_waits_for_the_batch_in_flight(store: Store) -> None:
-    """A flush right after the background writer took a batch still returns only once that batch is durable."""
-    store.ai_calls.batch_size = 50
-    for i in range(120):
-        store.ai_calls.log_call(call(id=f"c{i:03}"))
-    await asyncio.sleep(0)  # the writer starts on the first full batch
+    """A flush called while the background writer has taken every buffered call returns only once they are durable."""
+    n = 3000
+    store.ai_calls.batch_size = n
+    prompt = "p" * 2000
+    for i in range(n):
+        store.ai_calls.log_call(call(id=f"c{i:05}", prompt=prompt))
+    for _ in range(100):  # the writer takes the full batch on its first step (peeking at the buffer: no public view)
+        if not store.ai_calls._buffer:
+            break
+        await asyncio.sleep(0)
+    assert not store.ai_calls._buffer, "the background writer did not take the batch"
     await store.ai_calls.flush()
-    assert await count(store) == 120
+    assert await count(store) == n
 
 
 async def test_reads_see_buffered_calls(store: Store) -> None:
