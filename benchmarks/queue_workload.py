@@ -102,18 +102,22 @@ class RawQueue:
         if self.dialect == "mysql":
             now = "UTC_TIMESTAMP(6)"
             async with c.cursor() as cur:
+                await cur.execute("BEGIN")
                 await cur.executemany(
                     f"INSERT INTO rs_jobs ({cols}) VALUES (%s, %s, %s, %s, %s, 'PENDING', %s, 0, %s, %s,"
                     f" COALESCE(%s, {now}), %s, {now}, {now})",
                     rows,
                 )
+                await cur.execute("COMMIT")
             return
         now = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
+        await c.execute("BEGIN IMMEDIATE")
         await c.executemany(
             f"INSERT INTO rs_jobs ({cols}) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, 0, ?, ?, coalesce(?, {now}), ?,"
             f" {now}, {now})",
             rows,
         )
+        await c.execute("COMMIT")
 
     async def worker(self, c: Any, name: str, batch: int) -> int:
         claim, complete = _RAW_SQL[self.dialect]

@@ -534,3 +534,12 @@ async def test_a_notification_between_dequeue_and_wait_is_not_lost(store: rawsto
     t0 = loop.time()
     assert await store.jobs.wait(5) is True
     assert loop.time() - t0 < 1
+
+
+async def test_enqueue_many_is_all_or_nothing(store: rawstore.Store) -> None:
+    run = await make_run(store)
+    specs: list[dict[str, Any]] = [{"workflow_run_id": run, "stage_id": f"s{i}"} for i in range(3000)]
+    specs.append({"workflow_run_id": "no-such-run", "stage_id": "last"})
+    with pytest.raises(NotFound):
+        await store.jobs.enqueue_many(specs)
+    assert sum((await store.jobs.counts()).values()) == 0

@@ -77,7 +77,8 @@ class Connection(abc.ABC):
         return row
 
     async def q_batch_rows(self, q: Query, rows: Sequence[Sequence[Any]]) -> int:
-        """Write many rows (positional, in the query's parameter order) in one round trip; the rows changed.
+        """Write many rows (positional, in the query's parameter order) atomically, in one round trip where the
+        driver allows; the rows changed.
 
         `name[]` queries get one list per column (PostgreSQL `unnest`), others go through executemany.
         """
@@ -87,6 +88,11 @@ class Connection(abc.ABC):
         c = q.compiled
         if q.array_batch:
             n = await self.execute(c.sql, [list(col) for col in zip(*rows, strict=True)])
+        elif self._depth == 0 and len(rows) > 1:
+            # executemany is several statements on some drivers (aiomysql splits at 1 MB, sqlite3 runs one per row):
+            # all rows or none.
+            async with self.transaction():
+                n = await self.executemany(c.sql, rows)
         else:
             n = await self.executemany(c.sql, rows)
         _trace(q.name, t)
