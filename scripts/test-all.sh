@@ -19,7 +19,9 @@ export CI=${CI:-true}
 .venv/bin/ruff check rawstore tests benchmarks
 .venv/bin/mypy --strict rawstore
 RAWSTORE_TEST_DBS=sqlite,postgres,mysql,pgbouncer .venv/bin/pytest -q tests "$@"
-# The benchmark suite once, at small sizes, so it cannot rot (figures come from `rawstore bench`).
+# The benchmark suite once, at small sizes, so it cannot rot (figures come from `rawstore bench` and
+# `python -m benchmarks.queue_workload`).
 RAWSTORE_BENCH_MESSAGES=2000 RAWSTORE_BENCH_READS=500 RAWSTORE_BENCH_JOBS=100 RAWSTORE_BENCH_ENQUEUE=1000 \
+  RAWSTORE_BENCH_AI_CALLS=1000 RAWSTORE_BENCH_AI_ROUNDS=1 \
   RAWSTORE_TEST_DBS=sqlite,postgres,mysql \
   .venv/bin/pytest -q benchmarks --benchmark-disable
