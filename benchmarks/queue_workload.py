@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import rawstore
+from rawstore.bench import raw_connect
 from rawstore.url import parse_url
 
 KIT, RAW = "bench-kit", "bench-raw"
@@ -42,27 +43,8 @@ class RawQueue:
         self.conns: list[Any] = []
 
     async def open(self, n: int) -> None:
-        target = parse_url(self.url)
         while len(self.conns) < n:
-            if self.dialect == "postgres":
-                import asyncpg
-
-                self.conns.append(await asyncpg.connect(target.url))
-            elif self.dialect == "mysql":
-                import aiomysql
-
-                c = await aiomysql.connect(**target.mysql, autocommit=True)
-                async with c.cursor() as cur:
-                    await cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                self.conns.append(c)
-            else:
-                import aiosqlite
-
-                c = await aiosqlite.connect(target.sqlite_path, isolation_level=None)
-                await c.execute("PRAGMA journal_mode=WAL")
-                await c.execute("PRAGMA synchronous=NORMAL")
-                await c.execute("PRAGMA busy_timeout=30000")
-                self.conns.append(c)
+            self.conns.append(await raw_connect(self.url))
 
     async def close(self) -> None:
         for c in self.conns:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import sqlite3
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -33,6 +32,7 @@ import pytest
 
 import rawstore
 from rawstore import AICall, AICallLog, Store
+from rawstore.bench import raw_connect, raw_sqlite
 from rawstore.ids import uuid7
 from rawstore.url import parse_url
 from tests import dbs
@@ -123,24 +123,10 @@ class RawLogger:
         self.conn: Any = None
 
     async def open(self) -> None:
-        if self.backend == "postgres":
-            import asyncpg
-
-            self.conn = await asyncpg.connect(self.url, server_settings={"timezone": "UTC"})
-        elif self.backend == "mysql":
-            import aiomysql
-
-            self.conn = await aiomysql.connect(
-                autocommit=True,
-                charset="utf8mb4",
-                init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-                **parse_url(self.url).mysql,
-            )
+        if self.backend == "sqlite":
+            self.conn = raw_sqlite(parse_url(self.url).sqlite_path)
         else:
-            db = sqlite3.connect(parse_url(self.url).sqlite_path, isolation_level=None, check_same_thread=False)
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
-                db.execute(f"PRAGMA {pragma}")
-            self.conn = db
+            self.conn = await raw_connect(self.url)
 
     async def close(self) -> None:
         if self.conn is not None:

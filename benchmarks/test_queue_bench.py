@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,11 +31,8 @@ class Bench:
         self.bench = bench
         self.runner = runner
 
-    def run(self, coro: Awaitable[T]) -> T:
-        async def call() -> T:
-            return await coro
-
-        return self.runner.run(call())
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.runner.run(coro)
 
 
 @pytest.fixture(scope="module", params=selected_backends())

@@ -31,8 +31,8 @@ import pytest
 from conftest import selected_backends
 
 import rawstore
+from rawstore.bench import raw_connect
 from rawstore.ids import uuid7
-from rawstore.url import parse_url
 from tests import dbs
 
 T = TypeVar("T")
@@ -162,9 +162,7 @@ class PgRaw(Raw):
         self.conn: Any = None
 
     async def open(self) -> None:
-        import asyncpg
-
-        self.conn = await asyncpg.connect(self.url, server_settings={"timezone": "UTC"})
+        self.conn = await raw_connect(self.url)
 
     async def close(self) -> None:
         await self.conn.close()
@@ -207,18 +205,11 @@ class MyRaw(Raw):
     )
 
     def __init__(self, url: str) -> None:
-        self.params = parse_url(url).mysql
+        self.url = url
         self.conn: Any = None
 
     async def open(self) -> None:
-        import aiomysql
-
-        self.conn = await aiomysql.connect(
-            autocommit=True,
-            charset="utf8mb4",
-            init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-            **self.params,
-        )
+        self.conn = await raw_connect(self.url)
 
     async def close(self) -> None:
         self.conn.close()
@@ -291,16 +282,11 @@ class LiteRaw(Raw):
     )
 
     def __init__(self, url: str) -> None:
-        self.path = parse_url(url).sqlite_path
+        self.url = url
         self.conn: Any = None
 
     async def open(self) -> None:
-        import aiosqlite
-
-        self.conn = await aiosqlite.connect(self.path, isolation_level=None)
-        # The settings rawstore's own connections use, so both sides pay the same fsync and FK costs.
-        for p in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
-            await self.conn.execute(f"PRAGMA {p}")
+        self.conn = await raw_connect(self.url)
 
     async def close(self) -> None:
         await self.conn.close()

@@ -26,7 +26,16 @@ from .errors import ConnectionLost, DatabaseError, InvalidInput, RawstoreError
 from .ids import uuid7
 from .records import Page
 from .timeutil import MAX_TS, MIN_TS, utcnow
-from .validate import MAX_ID, MAX_SHORT, check_choice, check_dt, check_id, check_limit, check_text, encode_json
+from .validate import (
+    MAX_SHORT,
+    check_choice,
+    check_dt,
+    check_id,
+    check_limit,
+    check_text,
+    encode_json,
+    plain_id,
+)
 
 log = logging.getLogger("rawstore")
 
@@ -120,10 +129,6 @@ def _long_text(v: object, what: str) -> str:
             if b"\x00" not in data:
                 return v
     return str(check_text(v, what, MAX_TEXT))
-
-
-def _plain_id(v: object) -> bool:
-    return type(v) is str and 0 < len(v) <= MAX_ID and v.isascii() and "\x00" not in v and not v.isspace()
 
 
 def _prefix_range(prefix: object) -> tuple[str, str]:
@@ -220,7 +225,7 @@ class AICallLog:
         call_id = call.id
         if call_id is None:
             call_id = uuid7()
-        elif not _plain_id(call_id):
+        elif not plain_id(call_id):
             check_id(call_id, f"{what}.id")
         created = call.created_at
         if created is None:
@@ -490,7 +495,7 @@ class AICallLog:
     async def get_call(self, call_id: str) -> AICall | None:
         """One call of the current tenant by id (cost as a float, created_at in UTC), or None."""
         t = self._ctx.tenant()
-        if not _plain_id(call_id):
+        if not plain_id(call_id):
             check_id(call_id, "call_id")
         await self._settle()
         row = await self._ctx.fetchrow(self._ctx.q("ai_calls.get_call"), {"tenant_id": t, "id": call_id})

@@ -110,6 +110,43 @@ def make_messages(thread_id: str, start: int, count: int) -> list[Message]:
 # -- the raw drivers ----------------------------------------------------------------------------------------------
 
 
+# The session settings rawstore's own pools open, so the raw side of every benchmark pays the same costs.
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON")
+
+
+async def raw_connect(url: str) -> Any:
+    """One raw driver connection to `url`: asyncpg (UTC), aiomysql (autocommit, utf8mb4, READ COMMITTED) or
+    aiosqlite (autocommit, the pragmas above)."""
+    target = parse_url(url)
+    if target.dialect == "postgres":
+        import asyncpg
+
+        return await asyncpg.connect(target.url, server_settings={"timezone": "UTC"})
+    if target.dialect == "mysql":
+        import aiomysql
+
+        return await aiomysql.connect(
+            autocommit=True,
+            charset="utf8mb4",
+            init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+            **target.mysql,
+        )
+    import aiosqlite
+
+    conn = await aiosqlite.connect(target.sqlite_path, isolation_level=None)
+    for pragma in SQLITE_PRAGMAS:
+        await conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def raw_sqlite(path: str) -> sqlite3.Connection:
+    """A stdlib sqlite3 connection (autocommit, usable from any thread) with rawstore's pragmas."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for pragma in SQLITE_PRAGMAS:
+        db.execute(f"PRAGMA {pragma}")
+    return db
+
+
 class RawDriver(abc.ABC):
     """One dedicated connection of the plain driver, doing what rawstore does for each hot path."""
 
@@ -180,9 +217,7 @@ class _PgRaw(RawDriver):
         self.conn: Any = None
 
     async def open(self) -> None:
-        import asyncpg
-
-        self.conn = await asyncpg.connect(self.url, server_settings={"timezone": "UTC"})
+        self.conn = await raw_connect(self.url)
 
     async def close(self) -> None:
         if self.conn is not None:
@@ -269,19 +304,11 @@ class _MyRaw(RawDriver):
     )
 
     def __init__(self, url: str) -> None:
-        self.params = parse_url(url).mysql
+        self.url = url
         self.conn: Any = None
 
     async def open(self) -> None:
-        import aiomysql
-
-        # The same session rawstore's pool opens: autocommit, utf8mb4, READ COMMITTED.
-        self.conn = await aiomysql.connect(
-            autocommit=True,
-            charset="utf8mb4",
-            init_command="SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-            **self.params,
-        )
+        self.conn = await raw_connect(self.url)
 
     async def close(self) -> None:
         if self.conn is not None:
@@ -411,29 +438,14 @@ class _LiteRaw(RawDriver):
     )
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self.path = parse_url(url).sqlite_path
         self.sync: sqlite3.Connection | None = None
         self.conn: Any = None
 
-    @staticmethod
-    def _pragmas() -> list[str]:
-        # The settings rawstore's own connections use, so both sides pay the same fsync and FK costs.
-        return [
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA busy_timeout=30000",
-            "PRAGMA foreign_keys=ON",
-        ]
-
     async def open(self) -> None:
-        import aiosqlite
-
-        self.sync = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        for p in self._pragmas():
-            self.sync.execute(p)
-        self.conn = await aiosqlite.connect(self.path, isolation_level=None)
-        for p in self._pragmas():
-            await self.conn.execute(p)
+        self.sync = raw_sqlite(self.path)
+        self.conn = await raw_connect(self.url)
 
     async def close(self) -> None:
         if self.conn is not None:

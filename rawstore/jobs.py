@@ -19,7 +19,7 @@ from .enums import Status
 from .errors import DatabaseError, InvalidInput, LeaseLost, NotFound
 from .ids import uuid7
 from .job_records import Job, SuspendedJob
-from .validate import check_dt, check_id, check_text, encode_json
+from .validate import check_dt, check_id, check_int, check_text, encode_json, plain_id
 
 _decode = msgspec.json.decode
 _MAX_TEXT = 255
@@ -54,19 +54,6 @@ class _Shared:
 
     def notified(self, tenant: str) -> None:
         self.event(tenant).set()
-
-
-def _plain_id(v: object) -> bool:
-    # What check_id accepts, decided cheaply for the common case (ASCII is valid UTF-8; no NUL; not blank).
-    return type(v) is str and 0 < len(v) <= 255 and v.isascii() and "\x00" not in v and not v.isspace()
-
-
-def _int(value: object, what: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{what} must be an int, got {type(value).__name__}")
-    if not lo <= value <= hi:
-        raise InvalidInput(f"{what} must be between {lo} and {hi}, got {value}")
-    return value
 
 
 def _seconds(value: object, what: str) -> float:
@@ -119,8 +106,8 @@ class JobQueue:
         if shared is None:
             shared = ctx.shared["jobs"] = _Shared()
         self._s: _Shared = shared
-        # MariaDB has no UPDATE ... RETURNING: its claim locks and reads the rows, then marks them by id.
-        self._two_step = ctx.dialect == "mysql"
+        # Where the dialect's claim only picks and locks rows (MariaDB: no UPDATE ... RETURNING), claim_mark marks them.
+        self._two_step = ctx.q("jobs.claim_any").picks_only
 
     # -- settings -------------------------------------------------------------------------------------------
 
@@ -203,17 +190,17 @@ class JobQueue:
         queue = spec.get("queue", "default")
         # The common case is decided without building error labels; anything unusual takes the full check.
         if type(priority) is not int or not -_INT32 <= priority <= _INT32:
-            _int(priority, f"{what} priority", -_INT32, _INT32)
+            check_int(priority, f"{what} priority", -_INT32, _INT32)
         if type(attempts) is not int or not 1 <= attempts <= _INT32:
-            _int(attempts, f"{what} max_attempts", 1, _INT32)
+            check_int(attempts, f"{what} max_attempts", 1, _INT32)
         return {
-            "workflow_run_id": run_id if _plain_id(run_id) else check_id(run_id, f"{what} workflow_run_id"),
-            "stage_id": stage_id if _plain_id(stage_id) else check_id(stage_id, f"{what} stage_id"),
+            "workflow_run_id": run_id if plain_id(run_id) else check_id(run_id, f"{what} workflow_run_id"),
+            "stage_id": stage_id if plain_id(stage_id) else check_id(stage_id, f"{what} stage_id"),
             "priority": priority,
             "payload": "{}" if payload is None else encode_json(payload, f"{what} payload"),
             "run_at": None if run_at is None else self._ctx.ts_out(check_dt(run_at, f"{what} run_at")),
             "max_attempts": attempts,
-            "queue": queue if _plain_id(queue) else check_text(queue, f"{what} queue", _MAX_TEXT, blank=False),
+            "queue": queue if plain_id(queue) else check_text(queue, f"{what} queue", _MAX_TEXT, blank=False),
             "unique_key": None if unique_key is None else check_id(unique_key, f"{what} unique_key"),
         }
 
@@ -322,7 +309,7 @@ class JobQueue:
         """Claim up to `limit` due jobs at once (see `dequeue`), in claim order; they share one lease token."""
         t = self._ctx.tenant()
         check_text(worker_id, "worker_id", _MAX_TEXT, blank=False)
-        _int(limit, "limit", 0, _MAX_CLAIM)
+        check_int(limit, "limit", 0, _MAX_CLAIM)
         if queue is not None:
             check_text(queue, "queue", _MAX_TEXT, blank=False)
         if limit == 0:
@@ -465,7 +452,7 @@ class JobQueue:
     async def get_suspended_jobs_ready_to_poll(self, *, limit: int = 1000) -> list[SuspendedJob]:
         """SUSPENDED jobs whose next_poll_at has come, soonest first (at most `limit`)."""
         t = self._ctx.tenant()
-        _int(limit, "limit", 0, 1_000_000)
+        check_int(limit, "limit", 0, 1_000_000)
         async with self._ctx.plain() as conn:
             rows = await conn.q_fetch(self._ctx.q("jobs.suspended_ready"), {"tenant_id": t, "limit": limit})
         return [SuspendedJob(r[0], r[1], r[2]) for r in rows]

@@ -17,7 +17,6 @@ from .records import Include, Message, MessageUpdate, Page, Resource, Thread
 from .sqlfiles import Query
 from .timeutil import MAX_TS, MIN_TS, utcnow
 from .validate import (
-    MAX_ID,
     MAX_SHORT,
     MAX_TITLE,
     check_choice,
@@ -29,6 +28,7 @@ from .validate import (
     check_text,
     encode_json,
     encode_optional_json,
+    plain_id,
 )
 
 _decode = msgspec.json.decode
@@ -43,11 +43,6 @@ Direction = Literal["asc", "desc"]
 
 _JSON = msgspec.json.Encoder()
 _MESSAGE_FIELDS = ("tenant_id", "id", "thread_id", "role", "type", "content", "resource_id", "created_at")
-
-
-def _plain_id(v: object) -> bool:
-    # What check_id accepts, decided without building a label or re-encoding: ASCII means valid UTF-8.
-    return type(v) is str and 0 < len(v) <= MAX_ID and v.isascii() and "\x00" not in v and not v.isspace()
 
 
 def _in_order(q: Query, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -113,7 +108,7 @@ class MemoryStore:
     async def get_thread(self, thread_id: str, *, resource_id: str | None = None) -> Thread | None:
         """The thread, or None when it is missing or (if `resource_id` is given) belongs to another resource."""
         t = self._ctx.tenant()
-        if not _plain_id(thread_id):
+        if not plain_id(thread_id):
             check_id(thread_id, "thread_id")
         if resource_id is not None:
             check_id(resource_id, "resource_id")
@@ -261,7 +256,7 @@ class MemoryStore:
                 raise InvalidInput(f"messages[{i}] has no thread_id")
             if role is None:
                 raise InvalidInput(f"messages[{i}] has no role")
-            if not _plain_id(mid):
+            if not plain_id(mid):
                 check_id(mid, f"messages[{i}].id")
             if th not in ok_ids:
                 ok_ids.add(check_id(th, f"messages[{i}].thread_id"))

@@ -32,6 +32,19 @@ def check_id(value: object, what: str) -> str:
     return value
 
 
+def plain_id(v: object) -> bool:
+    """What check_id accepts, decided cheaply for the common case (ASCII is valid UTF-8; no NUL; not blank)."""
+    return type(v) is str and 0 < len(v) <= MAX_ID and v.isascii() and "\x00" not in v and not v.isspace()
+
+
+def check_int(value: object, what: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{what} must be an int, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise InvalidInput(f"{what} must be between {lo} and {hi}, got {value}")
+    return int(value)
+
+
 def check_text(value: object, what: str, max_len: int, *, optional: bool = False, blank: bool = True) -> Any:
     if value is None and optional:
         return None

@@ -22,7 +22,7 @@ from .drivers.base import Connection, Row
 from .enums import ArtifactType, LogLevel, Status
 from .errors import Conflict, DatabaseError, InvalidInput, NotFound
 from .ids import uuid7
-from .validate import check_dt, check_id, check_limit, check_metadata, check_text, encode_json
+from .validate import check_dt, check_id, check_int, check_limit, check_metadata, check_text, encode_json
 from .workflow_records import WorkflowArtifact, WorkflowLog, WorkflowRun, WorkflowStage
 
 _decode = msgspec.json.decode
@@ -80,14 +80,6 @@ def _artifact_type(value: object, what: str = "type") -> str:
     if isinstance(value, str) and value in _ATYPE:
         return str(value)
     raise InvalidInput(f"{what} must be a rawstore.ArtifactType or one of {', '.join(_ATYPE)}, got {value!r}")
-
-
-def _int(value: object, what: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{what} must be an int, got {type(value).__name__}")
-    if not lo <= value <= hi:
-        raise InvalidInput(f"{what} must be between {lo} and {hi}, got {value}")
-    return int(value)
 
 
 def _cost(value: object, what: str) -> float:
@@ -187,7 +179,7 @@ class WorkflowStore:
         # MariaDB has no UPDATE ... RETURNING: its claim query only picks and locks a run (a SELECT ... FOR UPDATE
         # SKIP LOCKED), which must then be marked in the same transaction. Elsewhere the query claims by itself in
         # one autocommitted statement. The SQL file decides; Python only looks at which kind it got.
-        self._claim_picks_only = self._q_claim_next.sql.lstrip()[:6].upper() == "SELECT"
+        self._claim_picks_only = self._q_claim_next.picks_only
         self._q_insert_logs = q("workflows.insert_logs")
         order = self._q_insert_logs.compiled.order
         self._log_positions = None if order == _LOG_FIELDS else [_LOG_FIELDS.index(n) for n in order]
@@ -220,11 +212,11 @@ class WorkflowStore:
         if kind == _TS:
             return self._ctx.ts_out(check_dt(value, name))
         if kind == _I32:
-            return _int(value, name, -_INT32 - 1, _INT32)
+            return check_int(value, name, -_INT32 - 1, _INT32)
         if kind == _U32:
-            return _int(value, name, 0, _INT32)
+            return check_int(value, name, 0, _INT32)
         if kind == _U64:
-            return _int(value, name, 0, _INT64)
+            return check_int(value, name, 0, _INT64)
         if kind == _COST:
             return _cost(value, name)
         if kind == _META:
@@ -249,7 +241,7 @@ class WorkflowStore:
     def _expected(expected_version: object) -> int | None:
         if expected_version is None:
             return None
-        return _int(expected_version, "expected_version", 0, _INT64)
+        return check_int(expected_version, "expected_version", 0, _INT64)
 
     # -- row decoding -----------------------------------------------------------------------------------
 
@@ -360,7 +352,7 @@ class WorkflowStore:
             "workflow_id": check_id(workflow_id, "workflow_id"),
             "workflow_name": _name(workflow_name, "workflow_name"),
             "workflow_type": _name(workflow_type, "workflow_type"),
-            "priority": _int(priority, "priority", -_INT32 - 1, _INT32),
+            "priority": check_int(priority, "priority", -_INT32 - 1, _INT32),
             "input": encode_json(input, "input"),
             "config": encode_json({} if config is None else config, "config"),
             "metadata": None if metadata is None else encode_json(check_metadata(metadata), "metadata"),
@@ -764,7 +756,7 @@ class WorkflowStore:
         below the given one, or None."""
         t = self._ctx.tenant()
         check_id(run_id, "run_id")
-        group = _int(execution_group, "execution_group", -_INT32 - 1, _INT32)
+        group = check_int(execution_group, "execution_group", -_INT32 - 1, _INT32)
         return await self._one_stage(
             "workflows.last_completed_stage_before", {"tenant_id": t, "run_id": run_id, "execution_group": group}
         )

@@ -200,7 +200,8 @@ class LiteDriver(Driver):
             db = raw._connection
             if db is None:
                 raise ConnectionLost("the sqlite connection is closed")
-            row: Row | None = await raw._execute(_fetchone, db, q.compiled.sql, q.compiled.args(values))  # type: ignore[no-untyped-call]
+            sql, args = q.compiled.render(values, "qmark")
+            row: Row | None = await raw._execute(_fetchone, db, sql, args)  # type: ignore[no-untyped-call]
         except BaseException as e:
             await self._give_back(raw)
             if isinstance(e, Exception):
