@@ -543,3 +543,49 @@ async def test_enqueue_many_is_all_or_nothing(store: rawstore.Store) -> None:
     with pytest.raises(NotFound):
         await store.jobs.enqueue_many(specs)
     assert sum((await store.jobs.counts()).values()) == 0
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda j: j.get_job(""),
+        lambda j: j.resume(None),
+        lambda j: j.cancel("a\x00b"),
+        lambda j: j.cancel_by_run(""),
+        lambda j: j.counts(""),
+        lambda j: j.get_suspended_jobs_ready_to_poll(limit=-1),
+        lambda j: j.heartbeat("x", lease=5),
+        lambda j: j.complete(7, lease="l"),
+        lambda j: j.release_stale_jobs("5 minutes"),
+        lambda j: j.prune(finished_before="yesterday"),
+        lambda j: j.dequeue_many(worker_id="w", limit=10_001),
+        lambda j: j.dequeue(worker_id="w", queue=""),
+    ],
+)
+async def test_bad_input_to_every_call_is_invalid_input_and_changes_nothing(store: rawstore.Store, call: Any) -> None:
+    run = await make_run(store)
+    job_id = await store.jobs.enqueue(workflow_run_id=run, stage_id="s")
+    before = await store.jobs.get_job(job_id)
+    with pytest.raises(InvalidInput):
+        await call(store.jobs)
+    assert await store.jobs.get_job(job_id) == before
+
+
+def test_bad_settings_are_invalid_input(store: rawstore.Store) -> None:
+    for name, value in (("backoff_base", "2"), ("backoff_cap", float("nan")), ("poll_interval", 0)):
+        with pytest.raises(InvalidInput):
+            setattr(store.jobs, name, value)
+    assert (store.jobs.backoff_base, store.jobs.backoff_cap, store.jobs.poll_interval) == (2.0, 600.0, 0.2)
+
+
+async def test_racing_resumes_and_cancels_have_one_winner(store: rawstore.Store) -> None:
+    run = await make_run(store)
+    ids = await store.jobs.enqueue_many([{"workflow_run_id": run, "stage_id": f"s{i}"} for i in range(6)])
+    for job in await store.jobs.dequeue_many(worker_id="w", limit=6):
+        await store.jobs.suspend(job.id, lease=job.lease or "", next_poll_at=now())
+    for job_id in ids[:3]:
+        assert sorted(await asyncio.gather(*[store.jobs.resume(job_id) for _ in range(4)])) == [False] * 3 + [True]
+    for job_id in ids[3:]:
+        assert sorted(await asyncio.gather(*[store.jobs.cancel(job_id) for _ in range(4)])) == [False] * 3 + [True]
+    counts = await store.jobs.counts()
+    assert (counts[Status.PENDING], counts[Status.CANCELLED]) == (3, 3)
