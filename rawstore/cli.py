@@ -10,6 +10,16 @@ from .errors import RawstoreError
 from .url import redact
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number, at least 1, got {text!r}")
+    return n
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rawstore", description="rawstore: migrations and benchmarks")
     sub = p.add_subparsers(dest="command", required=True)
@@ -22,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("url", help="postgresql://…, mysql://… or sqlite:///path.db")
         sp.add_argument("--schema", default="public", help="PostgreSQL schema of the kit's tables (default public)")
         if name == "rollback":
-            sp.add_argument("--count", type=int, default=None, help="roll back only the newest N (default: all)")
+            sp.add_argument(
+                "--count", type=_at_least_one, default=None, help="roll back only the newest N >= 1 (default: all)"
+            )
     b = sub.add_parser("bench", help="benchmark the hot paths next to the raw driver and print a table")
     b.add_argument("url", nargs="?", default=None, help="database URL (default: a temporary SQLite file)")
     b.add_argument("--messages", type=int, default=100_000, help="messages saved into one thread (default 100000)")

@@ -120,7 +120,10 @@ def migrate(url: str, *, schema: str = "public") -> MigrationReport:
 
 
 def rollback(url: str, *, schema: str = "public", count: int | None = None) -> MigrationReport:
-    """Roll back applied migrations, newest first: all of them, or the newest `count`."""
+    """Roll back applied migrations, newest first: all of them, or the newest `count` (at least 1)."""
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        # A negative count would slice from the other end: -1 rolled back every migration but the oldest.
+        raise ConfigError(f"count must be a whole number of migrations, at least 1 (or None for all), got {count!r}")
     with _session(url, schema, "rolling back") as (backend, migrations), backend.lock(timeout=LOCK_TIMEOUT):
         todo = backend.to_rollback(migrations)
         if count is not None:

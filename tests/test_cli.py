@@ -160,3 +160,21 @@ def test_usage_errors_exit_2() -> None:
     assert "usage: rawstore" in r.stderr
     r = run("frobnicate", "sqlite:///x.db")
     assert r.returncode == 2
+
+
+# -- what a newcomer hit (issue 7 §6) ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", ["-1", "0", "two"])
+def test_rollback_count_below_one_is_a_usage_error(
+    direct_backend: str, fresh_url: Callable[[str], str], count: str
+) -> None:
+    """`--count -1` once sliced the list (todo[:-1]) and rolled back all but one migration."""
+    url = fresh_url("rs_cli_count")
+    assert run("migrate", url).returncode == 0
+    r = run("rollback", url, "--count", count)
+    assert r.returncode == 2, r
+    assert r.stdout == ""
+    assert "--count" in r.stderr and "at least 1" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    assert status_lines(run("status", url).stdout) == dict.fromkeys(ALL_IDS, "applied")

@@ -423,3 +423,18 @@ async def test_point_reads_are_logged_too(
     messages = [r.getMessage() for r in _records(caplog)]
     assert any("memory.get_thread" in m and DURATION.search(m) for m in messages), messages
     assert any("memory.get_resource" in m and DURATION.search(m) for m in messages), messages
+
+
+# -- what a newcomer hit (issue 7 §6) ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [-1, 0, True, 1.5, "1"], ids=repr)
+def test_rollback_count_below_one_is_rejected_before_anything_is_rolled_back(
+    direct_backend: str, fresh_url: Any, count: Any
+) -> None:
+    url = fresh_url("rs_err_count")
+    applied = rawstore.migrate(url)
+    with pytest.raises(rawstore.ConfigError, match="count"):
+        rawstore.rollback(url, count=count)
+    assert rawstore.status(url) == dict.fromkeys(applied, True)
+    assert rawstore.rollback(url, count=1) == applied[-1:]
