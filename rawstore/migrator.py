@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import urllib.parse
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, MigrationError, RawstoreError
@@ -27,7 +29,8 @@ class MigrationReport(list[str]):
         yield  # pragma: no cover - makes this a generator
 
 
-def _backend(target: Target) -> Any:
+def _backend(target: Target, *, read_only: bool = False, must_exist: bool = False) -> Any:
+    """A yoyo backend on `target`. Read-only: the database itself refuses writes, and yoyo's tables are not made."""
     from yoyo.connections import get_backend_class, parse_uri
 
     try:
@@ -35,6 +38,8 @@ def _backend(target: Target) -> Any:
         base = get_backend_class(parsed.scheme.lower())
     except Exception as e:
         raise ConfigError(f"cannot migrate {redact(target.url)}: {e}") from e
+    if target.dialect == "sqlite":
+        _check_sqlite(target, must_exist=must_exist or read_only)
     # yoyo's own tables would be unprefixed; the kit only ever creates rs_ objects.
     # yoyo probes for transactional DDL by creating a yoyo_tmp_* table; the answer is known per dialect, and the
     # probe would be an unprefixed object (left behind where the user may not drop it).
@@ -46,17 +51,38 @@ def _backend(target: Target) -> Any:
         "_check_transactional_ddl": lambda self: transactional_ddl,
     }
     if target.dialect == "sqlite":
-        attrs["connect"] = _sqlite_connect
+        attrs["connect"] = _sqlite_read_only_connect if read_only else _sqlite_connect
     cls = type("Rawstore" + base.__name__, (base,), attrs)
     try:
         backend = cls(parsed, MIGRATION_TABLE)
+    except Exception as e:
+        raise MigrationError(f"cannot connect to {redact(target.url)} for migrations: {e}") from e
+    try:
+        if read_only:
+            if target.dialect == "postgres":
+                backend.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            elif target.dialect == "mysql":
+                backend.execute("SET SESSION TRANSACTION READ ONLY")
+            return backend
         backend.init_database()
         # yoyo ignores a failure to create its lock table and would then wait out the whole lock timeout.
         with backend.transaction(rollback_on_exit=True):
             backend.execute(f"SELECT 1 FROM {backend.lock_table_quoted} WHERE 1 = 0").fetchall()
     except Exception as e:
+        backend.connection.close()
         raise MigrationError(f"cannot connect to {redact(target.url)} for migrations: {e}") from e
     return backend
+
+
+def _check_sqlite(target: Target, *, must_exist: bool) -> None:
+    path = Path(target.sqlite_path)
+    if not path.parent.is_dir():
+        # Word for word what connect() says (rawstore/drivers/sqlite.py), so both paths read alike.
+        raise MigrationError(f"sqlite: folder {path.parent} does not exist")
+    if must_exist and not path.is_file():
+        raise MigrationError(
+            f"no such database: the SQLite file {target.sqlite_path} does not exist (`rawstore migrate` creates it)"
+        )
 
 
 def _sqlite_connect(self: Any, dburi: Any) -> sqlite3.Connection:
@@ -64,6 +90,14 @@ def _sqlite_connect(self: Any, dburi: Any) -> sqlite3.Connection:
     # loaded machine can wait longer than that for each other's commits, and shared-cache locks skip the busy
     # handler altogether. A plain connection that waits as long as the migration lock does is what we need.
     conn = sqlite3.connect(dburi.database, timeout=LOCK_TIMEOUT, detect_types=sqlite3.PARSE_DECLTYPES)
+    conn.isolation_level = None
+    return conn
+
+
+def _sqlite_read_only_connect(self: Any, dburi: Any) -> sqlite3.Connection:
+    # mode=ro neither creates a missing file nor writes to an existing one.
+    uri = "file:" + urllib.parse.quote(dburi.database) + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=LOCK_TIMEOUT, detect_types=sqlite3.PARSE_DECLTYPES)
     conn.isolation_level = None
     return conn
 
@@ -89,11 +123,16 @@ def _migrations(target: Target) -> Any:
 
 
 @contextmanager
-def _session(url: str, schema: str, action: str) -> Iterator[tuple[Any, Any]]:
-    """A yoyo backend and this dialect's migrations; any failure leaves as a RawstoreError."""
+def _session(url: str, schema: str, action: str, *, must_exist: bool = False) -> Iterator[tuple[Any, Any]]:
+    """A yoyo backend and this dialect's migrations; any failure leaves as a RawstoreError.
+
+    `must_exist`: a missing SQLite file is an error rather than a new empty database.
+    """
     target = parse_url(url, schema=schema)
+    if target.dialect == "sqlite":
+        _check_sqlite(target, must_exist=must_exist)
     _ensure_schema(target, schema)
-    backend = _backend(target)
+    backend = _backend(target, must_exist=must_exist)
     try:
         yield backend, _migrations(target)
     except RawstoreError:
@@ -124,7 +163,8 @@ def rollback(url: str, *, schema: str = "public", count: int | None = None) -> M
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         # A negative count would slice from the other end: -1 rolled back every migration but the oldest.
         raise ConfigError(f"count must be a whole number of migrations, at least 1 (or None for all), got {count!r}")
-    with _session(url, schema, "rolling back") as (backend, migrations), backend.lock(timeout=LOCK_TIMEOUT):
+    session = _session(url, schema, "rolling back", must_exist=True)
+    with session as (backend, migrations), backend.lock(timeout=LOCK_TIMEOUT):
         todo = backend.to_rollback(migrations)
         if count is not None:
             todo = todo[:count]
@@ -133,7 +173,32 @@ def rollback(url: str, *, schema: str = "public", count: int | None = None) -> M
 
 
 def status(url: str, *, schema: str = "public") -> dict[str, bool]:
-    """Every migration id of this dialect, mapped to whether it is applied."""
-    with _session(url, schema, "reading migration status of") as (backend, migrations):
-        applied = backend.get_applied_migration_hashes()
+    """Every migration id of this dialect, mapped to whether it is applied. Writes nothing.
+
+    yoyo itself would create its history and lock tables (and rawstore the PostgreSQL schema) just to answer; here
+    the connection is read-only and a database yoyo has never touched simply has nothing applied. A missing SQLite
+    file is an error (MigrationError), as an unknown database is on a server.
+    """
+    from yoyo import internalmigrations
+
+    target = parse_url(url, schema=schema)
+    backend = _backend(target, read_only=True)
+    try:
+        migrations = _migrations(target)
+        applied: set[str] = set()
+        version = internalmigrations.get_current_version(backend)
+        if version == 0:
+            pass  # yoyo's history table does not exist: nothing was ever applied
+        elif version < max(internalmigrations.schema_versions):
+            raise MigrationError(
+                f"the migration history of {redact(url)} is in an older yoyo format: `rawstore migrate` upgrades it"
+            )
+        else:
+            applied = {row[0] for row in backend.execute(backend.format_sql(backend.applied_migrations_sql))}
         return {m.id: m.hash in applied for m in migrations}
+    except RawstoreError:
+        raise
+    except Exception as e:
+        raise MigrationError(f"reading migration status of {redact(url)} failed: {e}") from e
+    finally:
+        backend.connection.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,6 +12,7 @@ import pytest
 
 from rawstore.sqlfiles import data_dir
 from tests import dbs
+from tests.test_migrations import objects
 
 ALL_IDS = sorted(
     p.name[: -len(".sql")]
@@ -44,8 +46,13 @@ def test_migrate_status_rollback(direct_backend: str, fresh_url: Callable[[str],
     url = fresh_url("rs_cli_cycle")
 
     r = run("status", url)
-    assert (r.returncode, r.stderr) == (0, "")
-    assert status_lines(r.stdout) == dict.fromkeys(ALL_IDS, "pending")
+    if direct_backend == "sqlite":
+        # status never creates the file it is asked about (see test_status_of_a_missing_sqlite_file_creates_nothing)
+        assert (r.returncode, r.stdout) == (1, ""), r
+        assert "no such database" in r.stderr
+    else:
+        assert (r.returncode, r.stderr) == (0, "")
+        assert status_lines(r.stdout) == dict.fromkeys(ALL_IDS, "pending")
 
     r = run("migrate", url)
     assert (r.returncode, r.stderr) == (0, "")
@@ -178,3 +185,54 @@ def test_rollback_count_below_one_is_a_usage_error(
     assert "--count" in r.stderr and "at least 1" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
     assert status_lines(run("status", url).stdout) == dict.fromkeys(ALL_IDS, "applied")
+
+
+def test_status_of_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:
+    r = run("status", "sqlite:///typo.db", cwd=tmp_path)
+    assert r.returncode == 1, r
+    assert r.stdout == ""
+    assert r.stderr.startswith("rawstore: MigrationError: "), r.stderr
+    assert "no such database" in r.stderr and "typo.db" in r.stderr, r.stderr
+    assert list(tmp_path.iterdir()) == []
+    r = run("rollback", "sqlite:///typo.db", cwd=tmp_path)
+    assert r.returncode == 1 and "no such database" in r.stderr, r
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_status_of_an_unmigrated_database_writes_nothing(direct_backend: str, fresh_url: Callable[[str], str]) -> None:
+    """yoyo creates its history and lock tables even to answer a read; `status` must not change the database."""
+    url = fresh_url("rs_cli_status_ro")
+    path = Path(url[len("sqlite:///") :])
+    if direct_backend == "sqlite":
+        path.touch()
+    before = objects(direct_backend, url)
+    r = run("status", url)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert status_lines(r.stdout) == dict.fromkeys(ALL_IDS, "pending")
+    if direct_backend == "postgres":
+        r = run("status", url, "--schema", "kit")
+        assert (r.returncode, r.stderr) == (0, "")
+        assert status_lines(r.stdout) == dict.fromkeys(ALL_IDS, "pending")
+    assert objects(direct_backend, url) == before
+    if direct_backend == "sqlite":
+        assert path.stat().st_size == 0
+
+
+def test_status_of_a_migrated_database_writes_nothing(direct_backend: str, fresh_url: Callable[[str], str]) -> None:
+    """Status runs on a connection the database itself keeps read-only: a read-only database still answers."""
+    url = fresh_url("rs_cli_status_ro2")
+    assert run("migrate", url).returncode == 0
+    assert run("rollback", url, "--count", "1").returncode == 0
+    if direct_backend == "postgres":
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(dbs.with_db(url, "postgres"), autocommit=True) as c:
+            c.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'.encode())
+    elif direct_backend == "sqlite":
+        digest = hashlib.sha256(Path(url[len("sqlite:///") :]).read_bytes()).hexdigest()
+    r = run("status", url)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert status_lines(r.stdout) == {**dict.fromkeys(ALL_IDS, "applied"), ALL_IDS[-1]: "pending"}
+    if direct_backend == "sqlite":
+        assert hashlib.sha256(Path(url[len("sqlite:///") :]).read_bytes()).hexdigest() == digest
