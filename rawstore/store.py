@@ -269,11 +269,14 @@ def connect(
     """
     if tenancy not in ("optional", "required"):
         raise ConfigError(f"tenancy must be 'optional' or 'required', got {tenancy!r}")
-    for name, v in (("min_size", min_size), ("max_size", max_size)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "min_size" else 1):
-            raise ConfigError(f"{name} must be a non-negative int (max_size at least 1), got {v!r}")
+    for name, v, least, what in (
+        ("min_size", min_size, 0, "a non-negative int (0 or more)"),
+        ("max_size", max_size, 1, "a positive int (at least 1)"),
+    ):
+        if isinstance(v, bool) or not isinstance(v, int) or v < least:
+            raise ConfigError(f"{name} must be {what}, got {v!r}")
     if min_size > max_size:
-        raise ConfigError("min_size must not exceed max_size")
+        raise ConfigError(f"min_size ({min_size}) must not exceed max_size ({max_size})")
     if migrate and pgbouncer:
         # yoyo through transaction pooling leaves stale locks and prepared-statement clashes.
         raise ConfigError("migrate=True needs a direct URL: run rawstore.migrate(direct_url) instead of via PgBouncer")

@@ -438,3 +438,38 @@ def test_rollback_count_below_one_is_rejected_before_anything_is_rolled_back(
         rawstore.rollback(url, count=count)
     assert rawstore.status(url) == dict.fromkeys(applied, True)
     assert rawstore.rollback(url, count=1) == applied[-1:]
+
+
+async def test_a_missing_sqlite_folder_is_worded_alike_by_connect_and_the_migrator(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/no/such/x.db"
+    said: dict[str, str] = {}
+    with pytest.raises(rawstore.ConnectionLost) as lost:
+        await rawstore.connect(url)
+    said["connect"] = str(lost.value)
+    with pytest.raises(rawstore.MigrationError) as failed:
+        await rawstore.connect(url, migrate=True)
+    said["connect(migrate=True)"] = str(failed.value)
+    for name in ("migrate", "status", "rollback"):
+        with pytest.raises(rawstore.MigrationError) as failed:
+            getattr(rawstore, name)(url)
+        said[name] = str(failed.value)
+    assert said == dict.fromkeys(said, f"sqlite: folder {tmp_path}/no/such does not exist")
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_size": 0}, "max_size must be a positive int (at least 1), got 0"),
+        ({"max_size": -3}, "max_size must be a positive int (at least 1), got -3"),
+        ({"max_size": 2.5}, "max_size must be a positive int (at least 1), got 2.5"),
+        ({"min_size": -1}, "min_size must be a non-negative int (0 or more), got -1"),
+        ({"min_size": True}, "min_size must be a non-negative int (0 or more), got True"),
+        ({"min_size": 3, "max_size": 2}, "min_size (3) must not exceed max_size (2)"),
+    ],
+    ids=repr,
+)
+async def test_each_pool_size_option_has_its_own_message(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(rawstore.ConfigError) as err:
+        await rawstore.connect("sqlite:///unused.db", **options)
+    assert str(err.value) == message
