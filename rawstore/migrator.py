@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import sqlite3
 import urllib.parse
@@ -13,7 +14,7 @@ from typing import Any
 
 from .errors import ConfigError, MigrationError, RawstoreError
 from .sqlfiles import data_dir
-from .url import Target, parse_url, redact
+from .url import Target, missing_extra, parse_url, redact
 
 log = logging.getLogger("rawstore")
 
@@ -40,6 +41,12 @@ def _backend(target: Target, *, read_only: bool = False, must_exist: bool = Fals
         raise ConfigError(f"cannot migrate {redact(target.url)}: {e}") from e
     if target.dialect == "sqlite":
         _check_sqlite(target, must_exist=must_exist or read_only)
+    else:
+        # yoyo imports its driver (psycopg, PyMySQL) only when it connects, and would report it as a failed connect.
+        try:
+            importlib.import_module(base.driver_module)
+        except ModuleNotFoundError as e:
+            missing_extra(target.dialect, e)
     # yoyo's own tables would be unprefixed; the kit only ever creates rs_ objects.
     # yoyo probes for transactional DDL by creating a yoyo_tmp_* table; the answer is known per dialect, and the
     # probe would be an unprefixed object (left behind where the user may not drop it).
@@ -105,7 +112,10 @@ def _sqlite_read_only_connect(self: Any, dburi: Any) -> sqlite3.Connection:
 def _ensure_schema(target: Target, schema: str) -> None:
     if target.dialect != "postgres" or schema == "public":
         return
-    import psycopg
+    try:
+        import psycopg
+    except ModuleNotFoundError as e:
+        missing_extra("postgres", e)
 
     try:
         # IF NOT EXISTS is not race-free: a concurrent migrator may create it first.

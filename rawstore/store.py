@@ -18,7 +18,7 @@ from .memory import MemoryStore
 from .migrator import migrate as _migrate
 from .sqlfiles import Dialect, load_queries
 from .tenancy import TenancyMode
-from .url import Target, check_schema, parse_url
+from .url import Target, check_schema, missing_extra, parse_url
 from .workflows import WorkflowStore
 
 
@@ -192,8 +192,12 @@ class Store:
 
 
 def _driver(target: Target, opts: dict[str, Any]) -> Driver:
+    # Each driver module imports its extra's packages; without the extra, say which one to install.
     if target.dialect == "postgres":
-        from .drivers.postgres import PgDriver
+        try:
+            from .drivers.postgres import PgDriver
+        except ModuleNotFoundError as e:
+            missing_extra("postgres", e)
 
         return PgDriver(
             target.url,
@@ -203,12 +207,18 @@ def _driver(target: Target, opts: dict[str, Any]) -> Driver:
             connect_timeout=opts["connect_timeout"],
         )
     if target.dialect == "mysql":
-        from .drivers.mysql import MyDriver
+        try:
+            from .drivers.mysql import MyDriver
+        except ModuleNotFoundError as e:
+            missing_extra("mysql", e)
 
         return MyDriver(
             target.mysql, min_size=opts["min_size"], max_size=opts["max_size"], connect_timeout=opts["connect_timeout"]
         )
-    from .drivers.sqlite import LiteDriver
+    try:
+        from .drivers.sqlite import LiteDriver
+    except ModuleNotFoundError as e:
+        missing_extra("sqlite", e)
 
     return LiteDriver(target.sqlite_path, max_size=opts["max_size"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .errors import ConfigError
@@ -20,6 +20,26 @@ class Target:
     yoyo_url: str
     sqlite_path: str = ""
     mysql: dict[str, Any] = field(default_factory=dict)
+
+
+# The packages each extra installs, by import name. A ModuleNotFoundError for one of them means the extra is missing
+# (pip installs `rawstore` alone with SQLite only); any other missing module is a real bug and is re-raised.
+EXTRA_MODULES: dict[Dialect, tuple[str, ...]] = {
+    "postgres": ("asyncpg", "psycopg"),
+    "mysql": ("aiomysql", "pymysql"),
+    "sqlite": ("aiosqlite",),
+}
+_URL_KIND: dict[Dialect, str] = {"postgres": "postgresql://", "mysql": "mysql://", "sqlite": "sqlite:///"}
+
+
+def missing_extra(dialect: Dialect, error: ModuleNotFoundError) -> NoReturn:
+    """Raise a ConfigError naming the extra to install, if `error` is one of that extra's packages missing."""
+    name = (error.name or "").split(".")[0]
+    if name not in EXTRA_MODULES[dialect]:
+        raise error
+    raise ConfigError(
+        f"{_URL_KIND[dialect]} URLs need the {name} package, which is not installed: pip install 'rawstore[{dialect}]'"
+    ) from error
 
 
 def check_schema(schema: object) -> str:

@@ -473,3 +473,55 @@ async def test_each_pool_size_option_has_its_own_message(options: dict[str, Any]
     with pytest.raises(rawstore.ConfigError) as err:
         await rawstore.connect("sqlite:///unused.db", **options)
     assert str(err.value) == message
+
+
+# A missing extra is simulated in a child process: `sys.modules[name] = None` makes `import name` fail exactly as an
+# absent package does (ModuleNotFoundError), without touching the installed environment.
+_WITHOUT = """
+import asyncio, sys
+for name in sys.argv[1].split(","):
+    sys.modules[name] = None
+import rawstore
+async def main() -> None:
+    try:
+        if sys.argv[2] == "connect":
+            await rawstore.connect(sys.argv[3], connect_timeout=1)
+        else:
+            getattr(rawstore, sys.argv[2])(sys.argv[3], **({"schema": sys.argv[4]} if len(sys.argv) > 4 else {}))
+    except rawstore.RawstoreError as e:
+        print(type(e).__name__, e)
+    else:
+        print("no error")
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(
+    ("modules", "call", "url", "extra"),
+    [
+        ("asyncpg", "connect", "postgresql://postgres@127.0.0.1:{port}/x", "postgres"),
+        ("aiomysql", "connect", "mysql://root@127.0.0.1:{port}/x", "mysql"),
+        ("pymysql,aiomysql", "connect", "mysql://root@127.0.0.1:{port}/x", "mysql"),
+        ("aiosqlite", "connect", "sqlite:///{tmp}/x.db", "sqlite"),
+        ("psycopg", "migrate", "postgresql://postgres@127.0.0.1:{port}/x", "postgres"),
+        ("psycopg", "migrate", "postgresql://postgres@127.0.0.1:{port}/x kit", "postgres"),
+        ("psycopg", "status", "postgresql://postgres@127.0.0.1:{port}/x", "postgres"),
+        ("psycopg", "rollback", "postgresql://postgres@127.0.0.1:{port}/x", "postgres"),
+        ("pymysql", "migrate", "mysql://root@127.0.0.1:{port}/x", "mysql"),
+        ("pymysql", "status", "mysql://root@127.0.0.1:{port}/x", "mysql"),
+    ],
+)
+def test_a_missing_extra_is_a_config_error_naming_it(
+    modules: str, call: str, url: str, extra: str, closed_port: int, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    args = url.format(port=closed_port, tmp=tmp_path).split()
+    r = subprocess.run(
+        [sys.executable, "-c", _WITHOUT, modules, call, *args], capture_output=True, text=True, timeout=60
+    )
+    assert r.stderr == ""
+    assert r.stdout.startswith("ConfigError "), r.stdout
+    assert f"pip install 'rawstore[{extra}]'" in r.stdout, r.stdout
+    assert not (tmp_path / "x.db").exists()
