@@ -35,6 +35,7 @@ from .validate import (
     check_text,
     encode_json,
     plain_id,
+    shown,
 )
 
 log = logging.getLogger("rawstore")
@@ -79,7 +80,7 @@ def _nanos(cost: object, what: str) -> int:
     tp = type(cost)
     if tp is float:
         if not 0.0 <= cost <= MAX_COST:  # type: ignore[operator]  # NaN fails both comparisons
-            raise InvalidInput(f"{what} must be a finite number between 0 and {MAX_COST:,}, got {cost!r}")
+            raise InvalidInput(f"{what} must be a finite number between 0 and {MAX_COST:,}, got {shown(cost)}")
         # repr is the shortest decimal that reads back as this float (0.1 is 0.1, not 0.1000…0555); most costs
         # have at most nine decimals and need no Decimal arithmetic.
         text = repr(cost)
@@ -89,11 +90,11 @@ def _nanos(cost: object, what: str) -> int:
         d = Decimal(text)
     elif tp is int:
         if not 0 <= cost <= MAX_COST:  # type: ignore[operator]
-            raise InvalidInput(f"{what} must be between 0 and {MAX_COST:,}, got {cost!r}")
+            raise InvalidInput(f"{what} must be between 0 and {MAX_COST:,}, got {shown(cost)}")
         return cost * NANOS  # type: ignore[operator]
     elif isinstance(cost, Decimal):
         if not cost.is_finite() or not 0 <= cost <= MAX_COST:
-            raise InvalidInput(f"{what} must be a finite number between 0 and {MAX_COST:,}, got {cost!r}")
+            raise InvalidInput(f"{what} must be a finite number between 0 and {MAX_COST:,}, got {shown(cost)}")
         d = cost
     elif isinstance(cost, bool):
         raise InvalidInput(f"{what} must be an int, float or Decimal, got bool")
@@ -112,7 +113,7 @@ def _tokens(v: object, what: str) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise InvalidInput(f"{what} must be an int, got {type(v).__name__}")
     if not 0 <= v <= MAX_TOKENS:
-        raise InvalidInput(f"{what} must be between 0 and {MAX_TOKENS:,}, got {v}")
+        raise InvalidInput(f"{what} must be between 0 and {MAX_TOKENS:,}, got {shown(v)}")
     return int(v)
 
 

@@ -31,6 +31,8 @@ _SPEC_KEYS = frozenset(
     ("workflow_run_id", "stage_id", "priority", "payload", "run_at", "max_attempts", "queue", "unique_key")
 )
 _FINISHED = "COMPLETED, FAILED, CANCELLED or SKIPPED"
+MAX_DURATION = 100 * 365.25 * 86400
+"""Longest duration (seconds) a timeout, age or backoff setting takes: 100 years."""
 
 
 class _Shared:
@@ -60,11 +62,15 @@ def _seconds(value: object, what: str) -> float:
     if isinstance(value, timedelta):
         secs = value.total_seconds()
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        secs = float(value)
+        try:
+            secs = float(value)
+        except OverflowError:  # an int beyond the float range
+            secs = math.inf
     else:
         raise InvalidInput(f"{what} must be a timedelta or a number of seconds, got {type(value).__name__}")
-    if not math.isfinite(secs) or secs < 0:
-        raise InvalidInput(f"{what} must be a finite, non-negative duration")
+    # Bounded so that now ± the duration is a time every database (and datetime) can compute.
+    if not 0 <= secs <= MAX_DURATION:
+        raise InvalidInput(f"{what} must be a non-negative duration of at most {MAX_DURATION:,.0f} s (100 years)")
     return secs
 
 
@@ -73,7 +79,7 @@ def _lease_pairs(jobs: object) -> list[tuple[str, str]]:
         raise InvalidInput("jobs must be a list of Job records or (job_id, lease) pairs")
     pairs: list[tuple[str, str]] = []
     for i, item in enumerate(jobs):
-        if type(item) is Job and type(item.id) is str and type(item.lease) is str:
+        if type(item) is Job and plain_id(item.id) and plain_id(item.lease):
             pairs.append((item.id, item.lease))  # a claimed record, as read from the database
             continue
         if isinstance(item, Job):

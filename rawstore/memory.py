@@ -19,6 +19,7 @@ from .timeutil import MAX_TS, MIN_TS, utcnow
 from .validate import (
     MAX_SHORT,
     MAX_TITLE,
+    check_bool,
     check_choice,
     check_dt,
     check_id,
@@ -28,6 +29,7 @@ from .validate import (
     check_text,
     encode_json,
     encode_optional_json,
+    json_text,
     plain_id,
 )
 
@@ -207,6 +209,7 @@ class MemoryStore:
         check_choice(order_by, "order_by", ("created_at", "updated_at"))
         check_choice(direction, "direction", ("asc", "desc"))
         check_limit(limit)
+        check_bool(with_total, "with_total")
         kind = f"threads:{order_by}:{direction}"
         c_ts, c_id = _position(cursor, kind, direction, MIN_TS, MAX_TS)
         field = "created" if order_by == "created_at" else "updated"
@@ -258,22 +261,21 @@ class MemoryStore:
                 raise InvalidInput(f"messages[{i}] has no role")
             if not plain_id(mid):
                 check_id(mid, f"messages[{i}].id")
-            if th not in ok_ids:
+            # The type test comes first: a set lookup of an unhashable value would raise TypeError.
+            if type(th) is not str or th not in ok_ids:
                 ok_ids.add(check_id(th, f"messages[{i}].thread_id"))
-            if res is not None and res not in ok_ids:
+            if res is not None and (type(res) is not str or res not in ok_ids):
                 ok_ids.add(check_id(res, f"messages[{i}].resource_id"))
-            if role not in ok_short:
+            if type(role) is not str or role not in ok_short:
                 ok_short.add(check_text(role, f"messages[{i}].role", MAX_SHORT, blank=False))
-            if typ not in ok_short:
+            if type(typ) is not str or typ not in ok_short:
                 ok_short.add(check_text(typ, f"messages[{i}].type", MAX_SHORT, blank=False))
             try:
-                data = encode(m.content)
-            except Exception:
-                data = b""
-            if not data or (b"\\u0000" in data):
+                content = json_text(encode(m.content))
+            except Exception:  # RecursionError included: encode_json below says what is wrong
+                content = None
+            if content is None:
                 content = encode_json(m.content, f"messages[{i}].content")
-            else:
-                content = data.decode()
             created = m.created_at
             if type(created) is not datetime or created.tzinfo is not UTC or not MIN_TS <= created <= MAX_TS:
                 check_dt(created, f"messages[{i}].created_at")
@@ -372,6 +374,7 @@ class MemoryStore:
         if resource_id is not None:
             check_id(resource_id, "resource_id")
         includes = self._check_includes(include)
+        check_bool(with_total, "with_total")
         kind = f"messages:{direction}"
         c_ts, c_id = _position(cursor, kind, direction, lo, hi)
         if direction == "asc" and c_ts > lo:

@@ -22,7 +22,17 @@ from .drivers.base import Connection, Row
 from .enums import ArtifactType, LogLevel, Status
 from .errors import Conflict, DatabaseError, InvalidInput, NotFound
 from .ids import uuid7
-from .validate import check_dt, check_id, check_int, check_limit, check_metadata, check_text, encode_json
+from .validate import (
+    check_dt,
+    check_id,
+    check_int,
+    check_limit,
+    check_metadata,
+    check_text,
+    encode_json,
+    json_text,
+    shown,
+)
 from .workflow_records import WorkflowArtifact, WorkflowLog, WorkflowRun, WorkflowStage
 
 _decode = msgspec.json.decode
@@ -67,27 +77,30 @@ def _status(value: object, what: str = "status") -> str:
     """A Status member or its name ('PENDING', ...), as the name the databases store."""
     if isinstance(value, str) and value in _STATUS:
         return str(value)
-    raise InvalidInput(f"{what} must be a rawstore.Status or one of {', '.join(_STATUS)}, got {value!r}")
+    raise InvalidInput(f"{what} must be a rawstore.Status or one of {', '.join(_STATUS)}, got {shown(value)}")
 
 
 def _level(value: object, what: str = "level") -> str:
     if isinstance(value, str) and value in _LEVEL:
         return str(value)
-    raise InvalidInput(f"{what} must be a rawstore.LogLevel or one of {', '.join(_LEVEL)}, got {value!r}")
+    raise InvalidInput(f"{what} must be a rawstore.LogLevel or one of {', '.join(_LEVEL)}, got {shown(value)}")
 
 
 def _artifact_type(value: object, what: str = "type") -> str:
     if isinstance(value, str) and value in _ATYPE:
         return str(value)
-    raise InvalidInput(f"{what} must be a rawstore.ArtifactType or one of {', '.join(_ATYPE)}, got {value!r}")
+    raise InvalidInput(f"{what} must be a rawstore.ArtifactType or one of {', '.join(_ATYPE)}, got {shown(value)}")
 
 
 def _cost(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidInput(f"{what} must be a number, got {type(value).__name__}")
-    f = float(value)
+    try:
+        f = float(value)
+    except OverflowError:  # an int beyond the float range
+        f = math.inf
     if not math.isfinite(f) or f < 0:
-        raise InvalidInput(f"{what} must be a finite number >= 0, got {value!r}")
+        raise InvalidInput(f"{what} must be a finite number >= 0, got {shown(value)}")
     return f
 
 
@@ -791,22 +804,23 @@ class WorkflowStore:
         message = entry.get("message")
         if type(message) is not str or len(message) > 4096 or not message.isascii() or "\x00" in message:
             check_text(message, _label(i, "message"), MAX_MESSAGE)
+        # The type test comes first: a set lookup of an unhashable value would raise TypeError.
         run = entry.get("workflow_run_id")
-        if run is not None and run not in ok_ids:
+        if run is not None and (type(run) is not str or run not in ok_ids):
             ok_ids.add(check_id(run, _label(i, "workflow_run_id")))
         stage = entry.get("workflow_stage_id")
-        if stage is not None and stage not in ok_ids:
+        if stage is not None and (type(stage) is not str or stage not in ok_ids):
             ok_ids.add(check_id(stage, _label(i, "workflow_stage_id")))
         meta = entry.get("metadata")
         if meta is not None:
-            data = b""
+            text = None
             if type(meta) is dict and all(type(k) is str for k in meta):
                 try:
-                    data = _JSON.encode(meta)
-                except Exception:  # the checked path below says what is wrong
-                    data = b""
-            if data and b"\\u0000" not in data:
-                meta = data.decode()
+                    text = json_text(_JSON.encode(meta))
+                except Exception:  # the checked path below says what is wrong (RecursionError included)
+                    text = None
+            if text is not None:
+                meta = text
             else:
                 what = _label(i, "metadata")
                 meta = encode_json(check_metadata(meta, what), what)
