@@ -24,13 +24,15 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rawstore", description="rawstore: migrations and benchmarks")
     sub = p.add_subparsers(dest="command", required=True)
     for name, help_ in (
-        ("migrate", "apply pending migrations (use a direct URL, never PgBouncer)"),
-        ("status", "list migrations and whether each is applied"),
-        ("rollback", "roll back applied migrations, newest first"),
+        ("migrate", "apply pending migrations (a direct URL: PgBouncer is refused)"),
+        ("status", "list migrations and whether each is applied (writes nothing)"),
+        ("rollback", "roll back applied migrations, newest first (a direct URL: PgBouncer is refused)"),
     ):
         sp = sub.add_parser(name, help=help_)
         sp.add_argument("url", help="postgresql://…, mysql://… or sqlite:///path.db")
-        sp.add_argument("--schema", default="public", help="PostgreSQL schema of the kit's tables (default public)")
+        sp.add_argument(
+            "--schema", default="public", help="PostgreSQL schema of the kit's tables (default public; PostgreSQL only)"
+        )
         if name == "rollback":
             sp.add_argument(
                 "--count", type=_at_least_one, default=None, help="roll back only the newest N >= 1 (default: all)"

@@ -109,8 +109,9 @@ def _sqlite_read_only_connect(self: Any, dburi: Any) -> sqlite3.Connection:
     return conn
 
 
-def _ensure_schema(target: Target, schema: str) -> None:
-    if target.dialect != "postgres" or schema == "public":
+def _prepare_postgres(target: Target, schema: str) -> None:
+    """Refuse a connection pooler in front of the server, then create the kit's schema if it is not `public`."""
+    if target.dialect != "postgres":
         return
     try:
         import psycopg
@@ -118,12 +119,43 @@ def _ensure_schema(target: Target, schema: str) -> None:
         missing_extra("postgres", e)
 
     try:
-        # IF NOT EXISTS is not race-free: a concurrent migrator may create it first.
-        race = (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateSchema)
-        with psycopg.connect(target.url, autocommit=True) as conn, contextlib.suppress(*race):
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())
+        conn = psycopg.connect(target.url, autocommit=True)
     except Exception as e:
-        raise MigrationError(f"cannot create schema {schema!r}: {e}") from e
+        raise MigrationError(f"cannot connect to {redact(target.url)} for migrations: {e}") from e
+    with conn:
+        _refuse_pooler(conn, target)
+        if schema == "public":
+            return
+        try:
+            # IF NOT EXISTS is not race-free: a concurrent migrator may create it first.
+            race = (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateSchema)
+            with contextlib.suppress(*race):
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())
+        except Exception as e:
+            raise MigrationError(f"cannot create schema {schema!r}: {e}") from e
+
+
+def _refuse_pooler(conn: Any, target: Target) -> None:
+    """ConfigError if `conn` reaches PostgreSQL through PgBouncer (or another pooler) rather than directly.
+
+    The process id a server announces when a connection opens (BackendKeyData, used to cancel queries) is the
+    backend's own pg_backend_pid() on a direct connection, and through a plain TCP forwarder, SSH tunnel or Docker
+    port mapping too, since those pass the bytes along. A pooler cannot hand out a real backend's id, because the
+    client is not tied to one backend: PgBouncer sends a random one of its own. Comparing ports instead would
+    mistake a mapped port (Docker's 5433 -> 5432) for a pooler and misses Unix sockets.
+    Migrating through transaction pooling is unsafe: yoyo's lock, its DDL and its history rows may each run on a
+    different server connection, and an interrupted run leaves a lock behind.
+    """
+    try:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    except Exception as e:
+        raise MigrationError(f"cannot read the server's process id on {redact(target.url)}: {e}") from e
+    if pid != conn.info.backend_pid:
+        raise ConfigError(
+            f"{redact(target.url)} reaches PostgreSQL through PgBouncer (or another connection pooler): "
+            "migrations must run on a direct connection; use the direct URL of the PostgreSQL server "
+            "(its own host and port), and PgBouncer only for `rawstore.connect(url, pgbouncer=True)`"
+        )
 
 
 def _migrations(target: Target) -> Any:
@@ -141,7 +173,7 @@ def _session(url: str, schema: str, action: str, *, must_exist: bool = False) ->
     target = parse_url(url, schema=schema)
     if target.dialect == "sqlite":
         _check_sqlite(target, must_exist=must_exist)
-    _ensure_schema(target, schema)
+    _prepare_postgres(target, schema)
     backend = _backend(target, must_exist=must_exist)
     try:
         yield backend, _migrations(target)
@@ -154,7 +186,7 @@ def _session(url: str, schema: str, action: str, *, must_exist: bool = False) ->
 
 
 def migrate(url: str, *, schema: str = "public") -> MigrationReport:
-    """Apply every pending migration to the database at `url` (a direct URL, never through PgBouncer).
+    """Apply every pending migration to the database at `url` (a direct URL: PgBouncer is refused, ConfigError).
 
     Safe to run from several processes at once: yoyo's lock lets one apply while the others wait.
     Synchronous (yoyo is); from async code the result may also be awaited.

@@ -49,15 +49,25 @@ def check_schema(schema: object) -> str:
 
 
 def parse_url(url: object, *, schema: str = "public") -> Target:
-    """Understand `postgresql://`, `mysql://` (MariaDB too) and `sqlite:///path` URLs."""
+    """Understand `postgresql://`, `mysql://` (MariaDB too) and `sqlite:///path` URLs.
+
+    `schema` must be a plain identifier, and other than "public" only on PostgreSQL (ConfigError otherwise).
+    """
     if not isinstance(url, str) or "://" not in url:
         raise ConfigError(f"not a database URL: {url!r}")
     scheme = url.split("://", 1)[0].lower()
+    check_schema(schema)
+    if schema != "public" and scheme not in ("postgresql", "postgres"):
+        # Silently ignoring it would put the tables somewhere other than where the caller asked.
+        raise ConfigError(
+            f"schema {schema!r}: schemas are PostgreSQL only; on {scheme}:// the kit's tables live in the database "
+            "the URL names (leave the schema out, or give 'public')"
+        )
     if scheme in ("postgresql", "postgres"):
         parts = urlsplit(url)
         query = dict(parse_qsl(parts.query))
         if schema != "public":
-            query["schema"] = check_schema(schema)
+            query["schema"] = schema
         yoyo = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, urlencode(query), ""))
         return Target("postgres", url, yoyo)
     if scheme in ("mysql", "mariadb"):

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import os
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+import rawstore
 from rawstore.sqlfiles import data_dir
 from tests import dbs
 from tests.test_migrations import objects
@@ -236,3 +243,106 @@ def test_status_of_a_migrated_database_writes_nothing(direct_backend: str, fresh
     assert status_lines(r.stdout) == {**dict.fromkeys(ALL_IDS, "applied"), ALL_IDS[-1]: "pending"}
     if direct_backend == "sqlite":
         assert hashlib.sha256(Path(url[len("sqlite:///") :]).read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.backends("pgbouncer")
+def test_migrate_through_pgbouncer_is_refused(backend: str, tmp_path: Path) -> None:
+    """yoyo's lock and DDL through transaction pooling can land on different server connections: refuse it."""
+    url = dbs.create_database(backend, f"rs_cli_bouncer_{os.getpid()}", tmp_path)
+    direct = dbs.direct_url(backend, url)
+    for command in ("migrate", "rollback"):
+        r = run(command, url)
+        assert (r.returncode, r.stdout) == (1, ""), r
+        assert r.stderr.startswith("rawstore: ConfigError: "), r.stderr
+        assert "PgBouncer" in r.stderr and "direct" in r.stderr, r.stderr
+    # Reading the status through a pooler is harmless (and writes nothing).
+    r = run("status", url)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert objects("postgres", direct) == {"schema:public"}
+    with pytest.raises(rawstore.ConfigError, match="PgBouncer"):
+        rawstore.migrate(url, schema="kit")
+    with pytest.raises(rawstore.ConfigError, match="PgBouncer"):
+        asyncio.run(rawstore.connect(url, migrate=True).__aenter__())
+    assert objects("postgres", direct) == {"schema:public"}
+    # The direct URL of the same database migrates.
+    assert run("migrate", direct).returncode == 0
+
+
+@pytest.mark.parametrize("schema", ["bad schema", "kit", "public;"])
+@pytest.mark.parametrize("command", ["migrate", "status", "rollback"])
+def test_schema_option_is_checked(
+    direct_backend: str, fresh_url: Callable[[str], str], command: str, schema: str
+) -> None:
+    """An invalid --schema is refused everywhere; a valid one on SQLite or MySQL (which have no schemas) too."""
+    url = fresh_url("rs_cli_schema_chk")
+    if direct_backend == "postgres" and schema == "kit":
+        # Valid on PostgreSQL (test_postgres_schema_option checks what migrate creates there).
+        r = run(command, url, "--schema", schema)
+        assert (r.returncode, r.stderr) == (0, ""), r
+        return
+    r = run(command, url, "--schema", schema)
+    assert (r.returncode, r.stdout) == (1, ""), r
+    assert r.stderr.startswith("rawstore: ConfigError: "), r.stderr
+    assert "schema" in r.stderr
+    if schema == "kit":
+        assert "PostgreSQL only" in r.stderr, r.stderr
+    if direct_backend == "sqlite":
+        assert not Path(url[len("sqlite:///") :]).exists()
+    else:
+        assert objects(direct_backend, url) == ({"schema:public"} if direct_backend == "postgres" else set())
+
+
+@pytest.mark.parametrize("url", ["sqlite:///{tmp}/x.db", "mysql://root@127.0.0.1:1/x"])
+async def test_schema_on_a_database_without_schemas_is_refused(url: str, tmp_path: Path) -> None:
+    url = url.format(tmp=tmp_path)
+    with pytest.raises(rawstore.ConfigError, match="PostgreSQL only"):
+        await rawstore.connect(url, schema="kit")
+    for call in (rawstore.migrate, rawstore.status, rawstore.rollback):
+        with pytest.raises(rawstore.ConfigError, match="PostgreSQL only"):
+            call(url, schema="kit")
+    assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.backends("postgres")
+def test_migrate_through_a_tcp_forwarder_is_allowed(direct_backend: str, fresh_url: Callable[[str], str]) -> None:
+    """A plain port forward (Docker's -p 5433:5432, an SSH tunnel) is a direct connection, not a pooler."""
+    url = fresh_url("rs_cli_forward")
+    target = urlsplit(url)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    sockets: list[socket.socket] = [listener]
+    threads: list[threading.Thread] = []
+
+    def pipe(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+            dst.shutdown(socket.SHUT_WR)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = listener.accept()
+                sockets.append(client)
+                server = socket.create_connection((target.hostname or "127.0.0.1", target.port or 5432))
+                sockets.append(server)
+                for a, b in ((client, server), (server, client)):
+                    threads.append(threading.Thread(target=pipe, args=(a, b)))
+                    threads[-1].start()
+
+    acceptor = threading.Thread(target=serve)
+    acceptor.start()
+    try:
+        forwarded = url.replace(f":{target.port}/", f":{port}/")
+        assert forwarded != url
+        r = run("migrate", forwarded)
+        assert (r.returncode, r.stderr) == (0, ""), r
+        assert status_lines(run("status", url).stdout) == dict.fromkeys(ALL_IDS, "applied")
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        acceptor.join(10)
+        for t in threads:
+            t.join(10)
+        for sock in sockets:
+            sock.close()
