@@ -346,3 +346,83 @@ def test_migrate_through_a_tcp_forwarder_is_allowed(direct_backend: str, fresh_u
             t.join(10)
         for sock in sockets:
             sock.close()
+
+
+# -- rawstore bench (issue 7 §6) ----------------------------------------------------------------------------------
+
+SMALL = ("--messages", "200", "--batch", "50", "--reads", "25")
+
+
+def test_bench_says_it_migrates_its_target(direct_backend: str, fresh_url: Callable[[str], str]) -> None:
+    url = fresh_url("rs_cli_bench_mig")
+    r = run("bench", url, *SMALL)
+    assert r.returncode == 0, r
+    assert f"rawstore bench: migrating {url} first" in r.stderr, r.stderr
+    assert f"rawstore bench: applied {len(ALL_IDS)} migration(s): {', '.join(ALL_IDS)}" in r.stderr, r.stderr
+    r = run("bench", url, *SMALL)
+    assert r.returncode == 0, r
+    assert "rawstore bench: applied 0 migration(s) (already up to date)" in r.stderr, r.stderr
+
+
+@pytest.mark.backends("pgbouncer")
+def test_bench_through_pgbouncer_is_refused(backend: str, tmp_path: Path) -> None:
+    url = dbs.create_database(backend, f"rs_cli_bench_bouncer_{os.getpid()}", tmp_path)
+    r = run("bench", url, *SMALL)
+    assert (r.returncode, r.stdout) == (1, ""), r
+    assert "rawstore: ConfigError: " in r.stderr, r.stderr
+    assert "PgBouncer" in r.stderr and "direct URL" in r.stderr, r.stderr
+    assert objects("postgres", dbs.direct_url(backend, url)) == {"schema:public"}
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "check", "code"), [([True, False], True, 1), ([True, False], False, 0), ([True, True], True, 0)]
+)
+def test_bench_check_exits_1_when_a_target_is_missed(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    outcomes: list[bool],
+    check: bool,
+    code: int,
+) -> None:
+    from rawstore import bench, cli
+
+    async def fake_run(url: str, **_: object) -> bench.Report:
+        return bench.Report("fake", checks=[(f"target {i}", ok) for i, ok in enumerate(outcomes)])
+
+    monkeypatch.setattr(bench, "run", fake_run)
+    argv = ["bench", f"sqlite:///{tmp_path}/b.db", *SMALL, *(["--check"] if check else [])]
+    assert cli.main(argv) == code
+    out, err = capsys.readouterr()
+    assert "[MISS] target 1" in out or all(outcomes)
+    if code == 1:
+        assert "--check: 1 target(s) missed: target 1" in err, err
+
+
+def test_bench_help_says_what_it_does_with_threads_and_reads(tmp_path: Path) -> None:
+    """Help once said "saved into one thread"; the bench fills two (one per side) and reads `--reads` per side."""
+    help_ = " ".join(run("bench", "--help").stdout.split())
+    assert "each of two threads, one per side" in help_, help_
+    assert "get_thread calls per side" in help_, help_
+    assert "--check" in help_
+    r = run("bench", f"sqlite:///{tmp_path}/b.db", *SMALL)
+    assert r.returncode == 0, r
+    assert "saving 200 messages into each of two threads" in r.stderr
+    assert "timing 25 get_thread calls per side" in r.stderr
+    # Exactly --reads calls, not rounded down to a multiple of ten.
+    assert "get_thread x 25 (sequential)" in r.stdout, r.stdout
+
+
+def test_bench_warns_at_small_sizes(tmp_path: Path) -> None:
+    from rawstore import bench
+
+    r = run("bench", f"sqlite:///{tmp_path}/b.db", *SMALL)
+    assert r.returncode == 0, r
+    assert "rawstore bench: warning: sizes too small for stable ratios" in r.stderr, r.stderr
+    assert "--messages 200 < 20,000, --reads 25 < 5,000" in r.stderr, r.stderr
+    assert "warning: sizes too small" in r.stdout  # next to the [ok]/[MISS] lines it qualifies
+    assert bench.size_warning(bench.STABLE_MESSAGES, bench.STABLE_READS) is None
+    assert bench.size_warning(bench.STABLE_MESSAGES - 1, bench.STABLE_READS) is not None
+    assert bench.size_warning(bench.STABLE_MESSAGES, bench.STABLE_READS - 1) is not None
+    help_ = " ".join(run("bench", "--help").stdout.split())
+    assert f"--messages {bench.STABLE_MESSAGES} or --reads {bench.STABLE_READS}" in help_, help_
