@@ -21,7 +21,10 @@ def _at_least_one(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="rawstore", description="rawstore: migrations and benchmarks")
+    p.add_argument("--version", action="version", version=f"rawstore {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     for name, help_ in (
         ("migrate", "apply pending migrations (a direct URL: PgBouncer is refused)"),

@@ -426,3 +426,31 @@ def test_bench_warns_at_small_sizes(tmp_path: Path) -> None:
     assert bench.size_warning(bench.STABLE_MESSAGES, bench.STABLE_READS - 1) is not None
     help_ = " ".join(run("bench", "--help").stdout.split())
     assert f"--messages {bench.STABLE_MESSAGES} or --reads {bench.STABLE_READS}" in help_, help_
+
+
+# -- --version and python -m rawstore (issue 7 §6) ---------------------------------------------------------------
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    assert rawstore.__version__ == version("rawstore")
+    for r in (run("--version"), run_module("rawstore", "--version")):
+        assert (r.returncode, r.stdout, r.stderr) == (0, f"rawstore {rawstore.__version__}\n", ""), r
+
+
+def test_python_dash_m_rawstore(tmp_path: Path) -> None:
+    r = run_module("rawstore", "migrate", "sqlite:///m.db", cwd=tmp_path)
+    assert (r.returncode, r.stderr) == (0, ""), r
+    r = run_module("rawstore", "status", "sqlite:///m.db", cwd=tmp_path)
+    assert (r.returncode, r.stderr) == (0, ""), r
+    assert status_lines(r.stdout) == dict.fromkeys(ALL_IDS, "applied")
+    r = run_module("rawstore", cwd=tmp_path)
+    assert r.returncode == 2 and "usage: rawstore" in r.stderr, r
+
+
+def run_module(module: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m MODULE ARGS` with this interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=120, cwd=cwd or REPO
+    )
