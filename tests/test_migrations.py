@@ -592,6 +592,7 @@ _INLINE_NAME = re.compile(
     r"\b(?:CONSTRAINT|KEY|INDEX)\s+[`\"]?(?P<name>\w+)[`\"]?\s*(?:PRIMARY|UNIQUE|FOREIGN|CHECK|\()"
 )
 _DROP_TABLE = re.compile(r"\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?[`\"]?(?P<name>\w+)", re.IGNORECASE)
+_ALTER_TABLE = re.compile(r"\bALTER\s+TABLE\s+[`\"]?(?P<name>\w+)", re.IGNORECASE)
 
 
 @pytest.mark.parametrize("root", ["repository", "installed"])
@@ -620,8 +621,11 @@ def test_migration_files_name_only_prefixed_objects(dialect: str) -> None:
         text = re.sub(r"--[^\n]*", "", (folder / f"{mid}.sql").read_text("utf-8"))
         created = [m.group("name") for m in _CREATE.finditer(text)]
         inline = [m.group("name") for m in _INLINE_NAME.finditer(text)]
-        assert created
-        assert [n for n in created + inline if not n.startswith("rs_")] == []
+        altered = [m.group("name") for m in _ALTER_TABLE.finditer(text)]
+        # A dialect that needs no change still has the id (same ids everywhere): a file of comments only, which yoyo
+        # records without running anything (a `SELECT` would print its result on `rawstore migrate`).
+        assert created or altered or not text.strip(), f"{dialect}/{mid} names no object"
+        assert [n for n in created + inline + altered if not n.startswith("rs_")] == []
         made_tables = {m.group("name") for m in _CREATE.finditer(text) if m.group("kind").upper() == "TABLE"}
         rollback = re.sub(r"--[^\n]*", "", (folder / f"{mid}.rollback.sql").read_text("utf-8"))
         dropped = {m.group("name") for m in _DROP_TABLE.finditer(rollback)}

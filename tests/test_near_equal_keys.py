@@ -633,3 +633,40 @@ async def test_0011_converts_a_populated_mariadb_database(direct_backend: str, f
 def _show_create(url: str) -> dict[str, str]:
     tables = [r[0] for r in _sql("mysql", url, _MY_TABLES)]
     return {t: _sql("mysql", url, f"SHOW CREATE TABLE {t}")[0][1] for t in sorted(tables)}
+
+
+@pytest.mark.backends("mysql")
+def test_0011_refuses_application_foreign_keys_before_changing_anything(
+    direct_backend: str, fresh_url: Callable[[str], str]
+) -> None:
+    """MariaDB cannot convert a column that another table's foreign key references, and the kit never alters an
+    application's table: 0011 names such keys and stops before its first change, then runs once they are gone."""
+    url = fresh_url("rs_nek_appfk")
+    rawstore.migrate(url)
+    later = [m for m in rawstore.status(url) if m >= "0011"]
+    rawstore.rollback(url, count=len(later))
+    before = _show_create(url)
+    _sql(
+        "mysql",
+        url,
+        "SELECT 1",
+        "CREATE TABLE app_links (tenant_id VARCHAR(64) NOT NULL, thread_id VARCHAR(255) NOT NULL,"
+        " PRIMARY KEY (tenant_id, thread_id), CONSTRAINT app_links_thread_fk FOREIGN KEY (tenant_id, thread_id)"
+        " REFERENCES rs_threads (tenant_id, id))",
+    )
+    with pytest.raises(rawstore.MigrationError, match=r"app_links\.app_links_thread_fk.*utf8mb4_nopad_bin"):
+        rawstore.migrate(url)
+    after = _show_create(url)
+    assert {t: d for t, d in after.items() if t != "app_links"} == before
+    assert not [m for m, done in rawstore.status(url).items() if done and m >= "0011"]
+    # The documented way through: drop the key, migrate, convert the application's columns, add the key back.
+    _sql("mysql", url, "SELECT 1", "ALTER TABLE app_links DROP FOREIGN KEY app_links_thread_fk")
+    assert rawstore.migrate(url) == later
+    _sql(
+        "mysql",
+        url,
+        "SELECT 1",
+        "ALTER TABLE app_links CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin",
+        "ALTER TABLE app_links ADD CONSTRAINT app_links_thread_fk FOREIGN KEY (tenant_id, thread_id)"
+        " REFERENCES rs_threads (tenant_id, id)",
+    )

@@ -38,13 +38,16 @@ async def app(store: Store) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def links(store: Store) -> AsyncIterator[str]:
-    """An application table whose rows reference kit threads (seed 001: project.id == thread.id)."""
+async def links(store: Store, backend: str) -> AsyncIterator[str]:
+    """An application table whose rows reference kit threads (seed 001: project.id == thread.id).
+
+    On MariaDB a foreign key's columns must share the kit's byte-wise collation (README, "Values")."""
+    options = " COLLATE utf8mb4_nopad_bin" if backend == "mysql" else ""
     await dbs.ddl(
         store,
         f"CREATE TABLE {LINKS} (tenant_id VARCHAR(64) NOT NULL, thread_id VARCHAR(255) NOT NULL, "
         f"PRIMARY KEY (tenant_id, thread_id), "
-        f"FOREIGN KEY (tenant_id, thread_id) REFERENCES rs_threads (tenant_id, id))",
+        f"FOREIGN KEY (tenant_id, thread_id) REFERENCES rs_threads (tenant_id, id)){options}",
     )
     try:
         yield LINKS

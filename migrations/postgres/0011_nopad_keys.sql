@@ -1,0 +1,7 @@
+-- rawstore: nothing to change on PostgreSQL; this migration exists because every dialect has the same migration
+-- ids. MariaDB's 0011 makes its keys compare byte-wise. Here every key column (tenant ids, ids, run/stage/thread/
+-- resource references, artifact keys, queues, unique keys, leases, topics, model keys, batch ids) is
+-- COLLATE "C" since it was created: byte order, no padding, no case folding, no Unicode normalisation, whatever
+-- the database's own collation is. (Equality under PostgreSQL's deterministic collations is byte-wise anyway; "C"
+-- makes the index order byte order too.) NUL cannot be stored in text at all, and the kit rejects it first.
+-- Comments only: yoyo runs no statement and records the id.

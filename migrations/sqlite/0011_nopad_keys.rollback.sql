@@ -1,0 +1,1 @@
+-- Nothing to undo: 0011 changes nothing on SQLite (see there). Comments only: yoyo runs no statement.

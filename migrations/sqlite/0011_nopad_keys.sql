@@ -1,0 +1,6 @@
+-- rawstore: nothing to change on SQLite; this migration exists because every dialect has the same migration ids.
+-- MariaDB's 0011 makes its keys compare byte-wise. Here every column and index uses SQLite's default BINARY
+-- collation (memcmp of the UTF-8 bytes: no padding, no case folding, no Unicode normalisation); no table, index
+-- or query of the kit names NOCASE or RTRIM, and the kit uses no LIKE (case-insensitive for ASCII in SQLite).
+-- NUL characters are rejected by the kit before any write.
+-- Comments only: yoyo runs no statement and records the id.
