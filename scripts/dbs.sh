@@ -3,6 +3,19 @@
 # usage: scripts/dbs.sh {install|start|stop|status|env|clean}
 #   eval "$(bash scripts/dbs.sh start)"   # starts what is not running and prints the RAWSTORE_*_DSN exports
 # Servers refuse to run as root, so they run as the postgres and mysql system users (runuser).
+#
+# Settings (environment variables, all optional):
+#   RAWSTORE_DB_DIR  folder holding the servers' data, sockets and logs (default /tmp/rawstore-dbs)
+#   PG_PORT          PostgreSQL's TCP port on 127.0.0.1 (default 55432)
+#   MY_PORT          MariaDB's TCP port on 127.0.0.1 (default 33306)
+#   BOUNCER_PORT     PgBouncer's TCP port on 127.0.0.1 (default 56432)
+#   DB_DB            the database created on PostgreSQL and MariaDB, named in the DSNs (default rawstore)
+#   PG_BIN           folder of PostgreSQL's initdb, pg_ctl and postgres (default /usr/lib/postgresql/15/bin)
+#   PG_FSYNC         on|off: PostgreSQL fsync, synchronous_commit and full_page_writes (default off: throwaway data)
+#   MY_FSYNC         on|off: MariaDB flushes its log at every commit (default off)
+# A server already answering on one of those ports is reused only when it is the one running under
+# $RAWSTORE_DB_DIR (same data directory; for PgBouncer, same pid file and config); anything else on the port is an
+# error naming it, rather than tests silently running against some other server.
 set -euo pipefail
 
 DIR=${RAWSTORE_DB_DIR:-/tmp/rawstore-dbs}
@@ -13,6 +26,43 @@ DB_DB=${DB_DB:-rawstore}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 log() { echo "dbs.sh: $*" >&2; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# The data directory of the server answering on the port (empty when it does not answer our way).
+pg_datadir() { psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'SHOW data_directory' 2>/dev/null || true; }
+my_datadir() { mariadb --no-defaults -h 127.0.0.1 -P "$MY_PORT" -u root -NBe 'SELECT @@datadir' 2>/dev/null || true; }
+same_dir() { [ -n "$1" ] && [ "$(realpath -m "$1")" = "$(realpath -m "$2")" ]; }
+
+# PgBouncer has no data directory: ours is the process in our pid file, started with our config, and it listens.
+bouncer_ours() {
+  local pidf=$DIR/pgbouncer/pgbouncer.pid pid
+  [ -f "$pidf" ] || return 1
+  pid=$(cat "$pidf")
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$DIR/pgbouncer/pgbouncer.ini"
+}
+
+# Refuse to go on when a port answers but not as the server under $DIR.
+taken() {
+  log "port $2 ($1) answers, but not as the $3 under $DIR${4:+ ($4)}: stop that server, or pick a free port with $1=..."
+  exit 1
+}
+check_ports() {
+  local d
+  if port_open "$PG_PORT"; then
+    d=$(pg_datadir)
+    same_dir "$d" "$DIR/pg/data" || taken PG_PORT "$PG_PORT" PostgreSQL "${d:+its data directory is $d}"
+  fi
+  if port_open "$MY_PORT"; then
+    d=$(my_datadir)
+    same_dir "$d" "$DIR/mysql/data" || taken MY_PORT "$MY_PORT" MariaDB "${d:+its datadir is $d}"
+  fi
+  if port_open "$BOUNCER_PORT"; then
+    bouncer_ours || taken BOUNCER_PORT "$BOUNCER_PORT" PgBouncer "not the process in $DIR/pgbouncer/pgbouncer.pid"
+  fi
+}
 
 install() {
   local need=()
@@ -66,6 +116,8 @@ my_start() {
     for _ in $(seq 1 100); do my_ping && break; sleep 0.1; done
     my_ping || { log "MariaDB did not start; see $d/error.log"; tail -20 "$d/error.log" >&2; exit 1; }
   fi
+  # Whatever answers must be ours (another server may have taken the port since check_ports).
+  same_dir "$(my_datadir)" "$d/data" || taken MY_PORT "$MY_PORT" MariaDB "see $d/error.log"
   mariadb --no-defaults -h 127.0.0.1 -P "$MY_PORT" -u root \
     -e "CREATE DATABASE IF NOT EXISTS $DB_DB CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
 }
@@ -99,7 +151,11 @@ pidfile = $d/pgbouncer.pid
 logfile = $d/pgbouncer.log
 INI
   chown postgres "$d"/*
-  if [ -f "$d/pgbouncer.pid" ] && kill -0 "$(cat "$d/pgbouncer.pid")" 2>/dev/null; then return 0; fi
+  if bouncer_ours; then
+    port_open "$BOUNCER_PORT" && return 0
+    log "the PgBouncer under $DIR does not listen on $BOUNCER_PORT (started with another BOUNCER_PORT?): run stop first"
+    exit 1
+  fi
   runuser -u postgres -- pgbouncer -d -q "$d/pgbouncer.ini"
   for _ in $(seq 1 50); do
     psql -h 127.0.0.1 -p "$BOUNCER_PORT" -U postgres -d "$DB_DB" -tAc 'SELECT 1' >/dev/null 2>&1 && return 0; sleep 0.1
@@ -122,9 +178,11 @@ print_env() {
 
 case "${1:-}" in
   install) install ;;
-  start) mkdir -p "$DIR/sqlite"; chmod 755 "$DIR"; pg_start; my_start; bouncer_start; print_env ;;
+  start) check_ports; mkdir -p "$DIR/sqlite"; chmod 755 "$DIR"; pg_start; my_start; bouncer_start; print_env ;;
   stop) bouncer_stop; my_stop; pg_stop ;;
-  status) my_ping && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$DIR/pg/data" status >/dev/null 2>&1 ;;
+  status)
+    check_ports
+    same_dir "$(pg_datadir)" "$DIR/pg/data" && same_dir "$(my_datadir)" "$DIR/mysql/data" && bouncer_ours ;;
   env) print_env ;;
   clean) bouncer_stop; my_stop; pg_stop; rm -rf "$DIR" ;;
   *) echo "usage: $0 {install|start|stop|status|env|clean}" >&2; exit 2 ;;

@@ -9,8 +9,19 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
 
-export RAWSTORE_DB_DIR=${RAWSTORE_DB_DIR:-$(mktemp -d /tmp/rawstore-dbs.XXXXXX)}
-trap 'bash scripts/dbs.sh stop || true' EXIT
+# The servers' data (several hundred MB) goes to a new temporary folder, removed at exit, unless RAWSTORE_DB_DIR names
+# one to keep (and reuse: scripts/dbs.sh documents it and the port variables).
+made_dir=
+if [ -z "${RAWSTORE_DB_DIR:-}" ]; then
+  RAWSTORE_DB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rawstore-dbs.XXXXXX")
+  made_dir=$RAWSTORE_DB_DIR
+fi
+export RAWSTORE_DB_DIR
+cleanup() {
+  bash scripts/dbs.sh stop || true
+  if [ -n "$made_dir" ]; then rm -rf "$made_dir"; fi
+}
+trap cleanup EXIT
 # Assigned first so that `set -e` stops the run when a server fails to start (eval alone would hide it).
 dsns=$(bash scripts/dbs.sh start)
 eval "$dsns"

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -454,3 +455,109 @@ def run_module(module: str, *args: str, cwd: Path | None = None) -> subprocess.C
     return subprocess.run(
         [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=120, cwd=cwd or REPO
     )
+
+
+# -- scripts/test-all.sh and scripts/dbs.sh (issue 7 §6) -----------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as s:
+        port: int = s.getsockname()[1]
+        return port
+
+
+def fake_checkout(root: Path, *, pytest_rc: int = 0) -> Path:
+    """A copy of scripts/test-all.sh whose dbs.sh and .venv tools are stubs that log what they are asked to do."""
+    (root / "scripts").mkdir(parents=True)
+    shutil.copy(REPO / "scripts" / "test-all.sh", root / "scripts" / "test-all.sh")
+    (root / "scripts" / "dbs.sh").write_text(
+        "#!/usr/bin/env bash\n"
+        'echo "dbs.sh $1 ${RAWSTORE_DB_DIR:-}" >> "$STUB_LOG"\n'
+        'if [ "$1" = start ]; then\n'
+        '  mkdir -p "$RAWSTORE_DB_DIR/pg" && head -c 100000 /dev/zero > "$RAWSTORE_DB_DIR/pg/data"\n'
+        '  echo "export RAWSTORE_PG_DSN=postgresql://nowhere"\n'
+        "fi\n"
+    )
+    (root / ".venv" / "bin").mkdir(parents=True)
+    for tool in ("python", "pip", "ruff", "mypy", "pytest"):
+        stub = root / ".venv" / "bin" / tool
+        rc = pytest_rc if tool == "pytest" else 0
+        stub.write_text(f'#!/bin/sh\necho "{tool} $*" >> "$STUB_LOG"\nexit {rc}\n')
+        stub.chmod(0o755)
+    return root
+
+
+def started_dir(log: Path) -> Path:
+    """The RAWSTORE_DB_DIR the stub dbs.sh was started with."""
+    starts = [line.split(" ", 2)[2] for line in log.read_text().splitlines() if line.startswith("dbs.sh start ")]
+    assert len(starts) == 1, log.read_text()
+    return Path(starts[0])
+
+
+@pytest.mark.parametrize("pytest_rc", [0, 1])
+def test_test_all_removes_the_folder_it_made(tmp_path: Path, pytest_rc: int) -> None:
+    """Each run once left ~600 MB of server data behind in /tmp; whether the tests pass or fail, it goes."""
+    root = fake_checkout(tmp_path / "checkout", pytest_rc=pytest_rc)
+    (tmp := tmp_path / "tmp").mkdir()
+    log = tmp_path / "log"
+    env = {k: v for k, v in os.environ.items() if k != "RAWSTORE_DB_DIR"} | {"TMPDIR": str(tmp), "STUB_LOG": str(log)}
+    try:
+        r = subprocess.run(["bash", "scripts/test-all.sh"], cwd=root, env=env, capture_output=True, text=True)
+        assert r.returncode == pytest_rc, r
+        made = started_dir(log)
+        assert made.parent == tmp, made
+        assert not made.exists(), f"{made} left behind"
+        assert f"dbs.sh stop {made}" in log.read_text()
+    finally:
+        for line in log.read_text().splitlines() if log.exists() else []:
+            if line.startswith("dbs.sh start /tmp/rawstore-dbs."):  # the old script's mktemp folder
+                shutil.rmtree(line.split(" ", 2)[2], ignore_errors=True)
+
+
+def test_test_all_keeps_a_folder_it_was_given(tmp_path: Path) -> None:
+    root = fake_checkout(tmp_path / "checkout")
+    log = tmp_path / "log"
+    env = os.environ | {"RAWSTORE_DB_DIR": str(tmp_path / "dbs"), "STUB_LOG": str(log)}
+    r = subprocess.run(["bash", "scripts/test-all.sh"], cwd=root, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r
+    assert started_dir(log) == tmp_path / "dbs"
+    assert (tmp_path / "dbs" / "pg" / "data").is_file()
+
+
+SERVICE = {
+    "postgres": ("PG_PORT", "PostgreSQL"),
+    "mysql": ("MY_PORT", "MariaDB"),
+    "pgbouncer": ("BOUNCER_PORT", "PgBouncer"),
+}
+
+
+@pytest.mark.backends("postgres", "mysql", "pgbouncer")
+def test_dbs_sh_refuses_a_server_it_did_not_start(backend: str, tmp_path: Path) -> None:
+    """dbs.sh once reused whatever answered on MY_PORT: tests then ran against some other MariaDB."""
+    taken = urlsplit(dbs.with_db(os.environ.get(dbs.ENV[backend]) or dbs.server_url(backend), "x")).port
+    assert taken is not None
+    variable, name = SERVICE[backend]
+    other = tmp_path / "dbs"
+    ports = {var: str(free_port()) for var, _ in SERVICE.values()} | {variable: str(taken)}
+    env = os.environ | ports | {"RAWSTORE_DB_DIR": str(other)}
+    try:
+        r = subprocess.run(
+            ["bash", "scripts/dbs.sh", "start"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert (r.returncode, r.stdout) == (1, ""), r
+        assert f"port {taken} ({variable}) answers, but not as the {name} under {other}" in r.stderr, r.stderr
+        assert not other.exists()  # refused before starting anything
+        r = subprocess.run(["bash", "scripts/dbs.sh", "status"], cwd=REPO, env=env, capture_output=True, text=True)
+        assert r.returncode == 1 and f"({variable}) answers, but not as the {name}" in r.stderr, r
+    finally:
+        if other.exists():  # the old script started servers there before reusing the foreign one
+            subprocess.run(["bash", "scripts/dbs.sh", "stop"], cwd=REPO, env=env, capture_output=True, timeout=120)
+
+
+@pytest.mark.backends("pgbouncer")
+def test_dbs_sh_accepts_its_own_servers(backend: str) -> None:
+    """The servers the suite runs on are the ones under RAWSTORE_DB_DIR: status (and start) recognise them."""
+    if not os.environ.get("RAWSTORE_DB_DIR"):
+        dbs.unavailable(backend, 'RAWSTORE_DB_DIR is not set (run: eval "$(bash scripts/dbs.sh start)")')
+    r = subprocess.run(["bash", "scripts/dbs.sh", "status"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stderr) == (0, ""), r
