@@ -534,7 +534,8 @@ SERVICE = {
 @pytest.mark.backends("postgres", "mysql", "pgbouncer")
 def test_dbs_sh_refuses_a_server_it_did_not_start(backend: str, tmp_path: Path) -> None:
     """dbs.sh once reused whatever answered on MY_PORT: tests then ran against some other MariaDB."""
-    taken = urlsplit(dbs.with_db(os.environ.get(dbs.ENV[backend]) or dbs.server_url(backend), "x")).port
+    url = os.environ.get(dbs.ENV[backend]) or dbs.unavailable(backend, f"{dbs.ENV[backend]} is not set")
+    taken = urlsplit(str(url)).port
     assert taken is not None
     variable, name = SERVICE[backend]
     other = tmp_path / "dbs"
