@@ -57,7 +57,7 @@ def parse_url(url: object, *, schema: str = "public") -> Target:
         raise ConfigError(f"not a database URL: {url!r}")
     scheme = url.split("://", 1)[0].lower()
     check_schema(schema)
-    if schema != "public" and scheme not in ("postgresql", "postgres"):
+    if schema != "public" and scheme in ("mysql", "mariadb", "sqlite"):
         # Silently ignoring it would put the tables somewhere other than where the caller asked.
         raise ConfigError(
             f"schema {schema!r}: schemas are PostgreSQL only; on {scheme}:// the kit's tables live in the database "
