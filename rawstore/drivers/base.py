@@ -28,6 +28,17 @@ class Connection(abc.ABC):
         self._depth = 0
         # Set once the application's own SQL ran here: only then may the session hold state (SET, LISTEN, ...).
         self.app_sql = False
+        # Set by abort(): the link is closed and the pool discards it.
+        self.broken = False
+
+    @abc.abstractmethod
+    def abort(self) -> None:
+        """Close the link at once, without a round trip; later verbs raise ConnectionLost.
+
+        Called when a verb is cancelled (or the link fails) at an unknown point: a statement may still be in flight
+        and its answer (a BEGIN's, say) may yet arrive, so the session's state is unknowable. Closing it is the only
+        safe reset: the server rolls back whatever transaction the session held, and the pool never lends it again.
+        """
 
     @abc.abstractmethod
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
@@ -114,6 +125,7 @@ class Connection(abc.ABC):
     async def transaction(self) -> AsyncIterator[Connection]:
         """A transaction, or a savepoint when one is already open on this connection."""
         depth = self._depth
+        # A cancelled BEGIN/SAVEPOINT aborts the link inside the verb, so nothing here can leave it half-open.
         if depth == 0:
             await self.command(self.begin_sql)
         else:
@@ -121,8 +133,13 @@ class Connection(abc.ABC):
         self._depth = depth + 1
         try:
             yield self
-        except BaseException:
+        except BaseException as e:
             self._depth = depth
+            if self.broken or not isinstance(e, Exception):
+                # Cancelled at an unknown point: waiting for a ROLLBACK would delay the cancellation (and on a
+                # link with a statement still in flight could even run inside it). Closing the link rolls back.
+                self.abort()
+                raise
             try:
                 if depth == 0:
                     await self.command("ROLLBACK")
@@ -188,6 +205,16 @@ class Driver(abc.ABC):
 def _trace(name: str, t0: float) -> None:
     if log.isEnabledFor(logging.DEBUG):
         log.debug("query %s took %.3f ms", name, (time.perf_counter() - t0) * 1000)
+
+
+NOT_MIGRATED = (
+    " (the kit's tables are missing: run `rawstore migrate URL` on a direct URL first, or connect with migrate=True)"
+)
+
+
+def missing_table(msg: str) -> DatabaseError:
+    """A DatabaseError for a query on a kit table that does not exist: almost always an unmigrated database."""
+    return DatabaseError(msg + NOT_MIGRATED)
 
 
 def fail(exc: BaseException) -> DatabaseError:

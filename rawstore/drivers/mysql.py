@@ -13,7 +13,7 @@ import pymysql
 
 from ..errors import Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
 from ..sqlfiles import Query
-from .base import Connection, Driver, Row
+from .base import Connection, Driver, Row, missing_table
 
 _LOST = {2003, 2006, 2013, 2014, 2045, 2055, 1053, 1927, 1045, 1049}
 _INVALID = {1264, 1366, 1406, 1292, 3140, 4025, 4078, 3819, 1048}
@@ -32,6 +32,8 @@ def translate(exc: BaseException) -> RawstoreError:
         return Conflict(msg)
     if code in _INVALID:
         return InvalidInput(msg)
+    if code == 1146 and ".rs_" in str(exc):
+        return missing_table(msg)
     if code in _LOST or isinstance(exc, (OSError, asyncio.TimeoutError, pymysql.err.InterfaceError)):
         return ConnectionLost(msg)
     return DatabaseError(msg)
@@ -46,12 +48,26 @@ class MyConnection(Connection):
         super().__init__()
         self.raw = raw
 
+    def abort(self) -> None:
+        # close() drops the transport at once; the pool discards a closed connection when it comes back.
+        self.broken = True
+        self.raw.close()
+
+    def _fail(self, exc: Exception) -> RawstoreError:
+        err = translate(exc)
+        if isinstance(err, ConnectionLost):
+            self.abort()
+        return err
+
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         try:
             async with self.raw.cursor() as cur:
                 return int(await cur.execute(sql, tuple(args)))
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         try:
@@ -59,7 +75,10 @@ class MyConnection(Connection):
                 await cur.executemany(sql, rows)
                 return int(cur.rowcount)
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         try:
@@ -67,7 +86,10 @@ class MyConnection(Connection):
                 await cur.execute(sql, tuple(args))
                 return list(await cur.fetchall())
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
     async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
         try:
@@ -76,7 +98,10 @@ class MyConnection(Connection):
                 row: Row | None = await cur.fetchone()
                 return row
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
     async def fetch_named(self, sql: str, args: Sequence[Any] = ()) -> tuple[list[str], list[Row]]:
         try:
@@ -85,14 +110,20 @@ class MyConnection(Connection):
                 names = [d[0] for d in cur.description or ()]
                 return names, list(await cur.fetchall())
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
     async def command(self, sql: str) -> None:
         try:
             async with self.raw.cursor() as cur:
                 await cur.execute(sql)
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
 
 def ts_out(v: datetime) -> datetime:

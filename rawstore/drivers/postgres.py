@@ -11,9 +11,9 @@ from typing import Any
 
 import asyncpg
 
-from ..errors import Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
+from ..errors import ConfigError, Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
 from ..sqlfiles import Query
-from .base import Connection, Driver, Listener, Row, _trace
+from .base import Connection, Driver, Listener, Row, _trace, missing_table
 
 
 def translate(exc: BaseException) -> RawstoreError:
@@ -29,6 +29,8 @@ def translate(exc: BaseException) -> RawstoreError:
         return InvalidInput(msg)
     if isinstance(exc, asyncpg.exceptions.UntranslatableCharacterError):
         return InvalidInput(msg)
+    if isinstance(exc, asyncpg.exceptions.UndefinedTableError) and "rs_" in str(exc):
+        return missing_table(msg)
     if isinstance(
         exc,
         (
@@ -47,6 +49,10 @@ def translate(exc: BaseException) -> RawstoreError:
         return ConnectionLost(msg)
     if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
         return ConnectionLost(msg)
+    if isinstance(exc, (asyncpg.exceptions.InternalClientError, asyncpg.exceptions.ProtocolViolationError)):
+        # The protocol is out of step with the server (an unsolicited ErrorResponse from a proxy, say): the link
+        # cannot be trusted with another statement.
+        return ConnectionLost(msg)
     return DatabaseError(msg)
 
 
@@ -63,45 +69,86 @@ class PgConnection(Connection):
         super().__init__()
         self.raw = raw
 
+    def abort(self) -> None:
+        # No more verbs here; the pool settles the session in the background (asyncpg cancels the statement in
+        # flight, then a ROLLBACK ends whatever transaction it left) before lending it again.
+        self.broken = True
+
+    def _fail(self, exc: Exception) -> RawstoreError:
+        err = translate(exc)
+        if isinstance(err, ConnectionLost):
+            # asyncpg can keep a link whose protocol is out of step (an unsolicited ErrorResponse) looking open.
+            self.broken = True
+            self.raw.terminate()
+        return err
+
+    def _check(self) -> None:
+        if self.broken:
+            raise ConnectionLost("a call on this connection was cancelled; its transaction is rolled back")
+
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        self._check()
         try:
             return _status_count(await self.raw.execute(sql, *args))
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        self._check()
         try:
             await self.raw.executemany(sql, rows)
             return -1
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        self._check()
         try:
             rows: list[Row] = await self.raw.fetch(sql, *args)
             return rows
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
     async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
+        self._check()
         try:
             row: Row | None = await self.raw.fetchrow(sql, *args)
             return row
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
     async def fetch_named(self, sql: str, args: Sequence[Any] = ()) -> tuple[list[str], list[Row]]:
+        self._check()
         try:
             rows = await self.raw.fetch(sql, *args)
             return (list(rows[0].keys()) if rows else []), rows
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
     async def command(self, sql: str) -> None:
+        self._check()
         try:
             await self.raw.execute(sql)
         except Exception as e:
-            raise translate(e) from e
+            raise self._fail(e) from e
+        except BaseException:
+            self.abort()
+            raise
 
 
 class _PgListener(Listener):
@@ -145,17 +192,28 @@ class PgDriver(Driver):
         self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._size = 0
         self._open = False
+        self._settling: set[asyncio.Task[None]] = set()
 
     async def _connect(self) -> Any:
-        return await asyncpg.connect(
-            self.dsn,
-            statement_cache_size=0 if self.pgbouncer else 256,
-            timeout=self.connect_timeout,
-            # Generic plans: a tenant the statistics have not seen yet is estimated at ~1 row, and the planner then
-            # answers `tenant_id = $1 AND id = ANY($2)` by walking all the tenant's thread-index entries (O(rows) per
-            # lookup); custom plans also re-plan every `= ANY($n)` query on each call (~0.1 ms).
-            server_settings={} if self.pgbouncer else {"timezone": "UTC", "plan_cache_mode": "force_generic_plan"},
-        )
+        try:
+            return await asyncpg.connect(
+                self.dsn,
+                statement_cache_size=0 if self.pgbouncer else 256,
+                timeout=self.connect_timeout,
+                # Generic plans: a tenant the statistics have not seen yet is estimated at ~1 row, and the planner
+                # then answers `tenant_id = $1 AND id = ANY($2)` by walking all the tenant's thread-index entries
+                # (O(rows) per lookup); custom plans also re-plan every `= ANY($n)` query on each call (~0.1 ms).
+                server_settings={} if self.pgbouncer else {"timezone": "UTC", "plan_cache_mode": "force_generic_plan"},
+            )
+        except asyncpg.exceptions.ProtocolViolationError as e:
+            # At startup the only protocol violation a server reports is a refused startup parameter: PgBouncer
+            # refuses the session settings a direct connection gets.
+            if self.pgbouncer:
+                raise
+            raise ConfigError(
+                f"{type(e).__name__}: {e} (is this URL a PgBouncer? connect with pgbouncer=True, which sends no"
+                " session settings and caches no prepared statements)"
+            ) from e
 
     async def listen(self, channel: str, callback: Callable[[str], None]) -> Listener | None:
         # LISTEN needs a session of its own: through PgBouncer's transaction pooling it would land on any server.
@@ -180,6 +238,8 @@ class PgDriver(Driver):
 
     async def close(self) -> None:
         self._open = False
+        if self._settling:  # each ends within connect_timeout; a settled connection is closed as it comes back
+            await asyncio.gather(*list(self._settling), return_exceptions=True)
         idle, self._idle = self._idle, collections.deque()
         for raw in idle:
             try:
@@ -269,10 +329,43 @@ class PgDriver(Driver):
         conn = PgConnection(raw)
         try:
             yield conn
-        except BaseException:
-            await self._release(raw, dirty=True)
+        except BaseException as e:
+            if conn.broken or not isinstance(e, Exception):
+                self._settle(raw)
+            else:
+                await self._release(raw, dirty=True)
             raise
-        await self._release(raw, dirty=conn.app_sql)
+        if conn.broken:  # a cancelled call inside, caught by the holder
+            self._settle(raw)
+        else:
+            await self._release(raw, dirty=conn.app_sql)
+
+    def _settle(self, raw: Any) -> None:
+        """Reset a connection whose holder was cancelled at an unknown point, off the caller's path.
+
+        is_in_transaction() cannot be trusted while a statement (a BEGIN, say) may still be answered. A ROLLBACK
+        queued behind it (asyncpg first waits for the cancelled statement to end) leaves the session outside any
+        transaction whatever that statement did; only then is the connection lent again.
+        """
+        if raw.is_closed():
+            self._drop(raw)
+            return
+        task = asyncio.get_running_loop().create_task(self._settled(raw))
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    async def _settled(self, raw: Any) -> None:
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                await raw.execute("ROLLBACK")
+                await raw.reset()
+        except BaseException:
+            self._drop(raw)
+            return
+        if raw.is_in_transaction() or raw.is_closed():
+            self._drop(raw)
+        else:
+            self._put(raw)
 
     async def fetchrow_once(self, q: Query, values: Mapping[str, Any]) -> Row | None:
         raw = self._idle.pop() if self._idle and self._open else None
@@ -285,12 +378,15 @@ class PgDriver(Driver):
             sql, args = q.compiled.render(values, "numeric")
             row: Row | None = await raw.fetchrow(sql, *args)
         except BaseException as e:
-            if raw.is_closed() or not isinstance(e, Exception):
+            err = translate(e) if isinstance(e, Exception) else None
+            if err is None:
+                self._settle(raw)
+            elif isinstance(err, ConnectionLost) or raw.is_closed():
                 self._drop(raw)
             else:
                 await self._release(raw, dirty=False)
-            if isinstance(e, Exception) and not isinstance(e, RawstoreError):
-                raise translate(e) from e
+            if err is not None and err is not e:
+                raise err from e
             raise
         if raw.is_closed():
             self._drop(raw)

@@ -6,6 +6,7 @@ import asyncio
 import collections
 import contextlib
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ import aiosqlite
 
 from ..errors import Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
 from ..sqlfiles import Query
-from .base import Connection, Driver, Row, _trace
+from .base import Connection, Driver, Row, _trace, missing_table
 
 T = TypeVar("T")
 TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
@@ -43,6 +44,8 @@ def translate(exc: BaseException, sql: str = "") -> RawstoreError:
         return ConnectionLost(msg)
     if isinstance(exc, ValueError) and "no active connection" in text:
         return ConnectionLost(msg)
+    if isinstance(exc, sqlite3.OperationalError) and text.startswith("no such table: rs_"):
+        return missing_table(msg)
     return DatabaseError(msg)
 
 
@@ -51,20 +54,31 @@ class LiteConnection(Connection):
     style = "qmark"
     begin_sql = "BEGIN IMMEDIATE"
 
-    def __init__(self, raw: aiosqlite.Connection) -> None:
+    def __init__(self, raw: aiosqlite.Connection, driver: LiteDriver) -> None:
         super().__init__()
         self.raw = raw
+        self._driver = driver
+
+    def abort(self) -> None:
+        if not self.broken:
+            self.broken = True
+            self._driver._discard(self.raw)
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T], sql: str = "") -> T:
         # aiosqlite's _execute runs fn in the connection's thread: one hop per verb instead of several.
         db = self.raw._connection
-        if db is None:
-            raise ConnectionLost("the sqlite connection is closed")
+        if db is None or self.broken:
+            raise ConnectionLost("the sqlite connection is closed (a call on it was cancelled)")
         try:
             result: T = await self.raw._execute(fn, db)  # type: ignore[no-untyped-call]
             return result
         except Exception as e:
             raise translate(e, sql) from e
+        except BaseException:
+            # The function still runs in the worker thread (a BEGIN IMMEDIATE may yet take the lock): only a
+            # close queued behind it leaves no transaction open.
+            self.abort()
+            raise
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         return await self._run(lambda db: db.execute(sql, args).rowcount, sql)
@@ -122,17 +136,69 @@ class LiteDriver(Driver):
         self._idle: collections.deque[aiosqlite.Connection] = collections.deque()
         self._slots = asyncio.Semaphore(max_size)
         self._open = False
+        # Connections discarded while a cancelled call may still run in their thread: close() waits for them.
+        self._closing: set[asyncio.Future[Any]] = set()
+
+    def _pragmas(self) -> tuple[str, ...]:
+        return (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}",
+            "PRAGMA foreign_keys=ON",
+        )
 
     async def _connect(self) -> aiosqlite.Connection:
+        # Opening and setting up run as one call in the new worker thread. A caller cancelled meanwhile never sees
+        # the sqlite3 connection, so the thread side closes it itself once it learns the caller is gone.
+        guard = threading.Lock()
+        state: dict[str, Any] = {"abandoned": False, "db": None}
+        path, pragmas = self.path, self._pragmas()
+
+        def connector() -> sqlite3.Connection:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            try:
+                for p in pragmas:
+                    db.execute(p)
+            except BaseException:
+                db.close()
+                raise
+            with guard:
+                if state["abandoned"]:
+                    db.close()
+                    raise sqlite3.OperationalError("connect abandoned by a cancelled caller")
+                state["db"] = db
+            return db
+
+        conn = aiosqlite.Connection(connector, 64)
         try:
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA synchronous=NORMAL")
-            await conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
-            await conn.execute("PRAGMA foreign_keys=ON")
-        except Exception as e:
-            raise translate(e) from e
+            await conn
+        except BaseException as e:
+            with guard:
+                state["abandoned"] = True
+                db = state["db"]
+            if db is not None:  # connected, but the answer was lost to the cancellation
+                db.close()
+            # aiosqlite queued the stop of its thread; close() waits for it.
+            self._track(conn)
+            if isinstance(e, Exception):
+                raise translate(e) from e
+            raise
         return conn
+
+    def _track(self, conn: aiosqlite.Connection) -> None:
+        thread = conn._thread
+        if not thread.is_alive():
+            return
+        fut = asyncio.ensure_future(asyncio.to_thread(thread.join))
+        self._closing.add(fut)
+        fut.add_done_callback(self._closing.discard)
+
+    def _discard(self, raw: aiosqlite.Connection) -> None:
+        """Close a connection behind whatever its worker thread still runs (closing rolls back an open transaction);
+        never lend it again."""
+        if raw._running:
+            raw.stop()
+        self._track(raw)
 
     async def open(self) -> None:
         parent = Path(self.path).parent
@@ -142,13 +208,16 @@ class LiteDriver(Driver):
         self._open = True
 
     async def close(self) -> None:
-        """Close idle connections now and busy ones as they come back; callers waiting for a slot fail."""
+        """Close idle connections now and busy ones as they come back; callers waiting for a slot fail; wait for
+        the threads of connections discarded after a cancellation."""
         self._open = False
         idle, self._idle = self._idle, collections.deque()
         for c in idle:
             await _close_quietly(c)
         # One extra slot wakes the first waiter, which sees the store closed and passes the slot on.
         self._slots.release()
+        while self._closing:
+            await asyncio.gather(*list(self._closing), return_exceptions=True)
 
     async def _get(self) -> aiosqlite.Connection:
         if not self._open:
@@ -165,27 +234,37 @@ class LiteDriver(Driver):
             self._slots.release()
             raise
 
-    async def _give_back(self, raw: aiosqlite.Connection) -> None:
+    async def _give_back(self, raw: aiosqlite.Connection, *, broken: bool = False) -> None:
         try:
+            if broken:
+                self._discard(raw)
+                return
             if not self._open:
                 await _close_quietly(raw)
                 return
-            # A connection still inside a transaction (a failed rollback, a cancelled task) must not be reused.
+            # Nothing runs in the thread now (every verb was awaited), so in_transaction is exact: a connection
+            # left inside a transaction (a failed rollback) is cleaned before reuse.
             if raw.in_transaction:
                 await raw.rollback()
             self._idle.append(raw)
         except Exception:
             await _close_quietly(raw)
+        except BaseException:
+            self._discard(raw)
+            raise
         finally:
             self._slots.release()
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[LiteConnection]:
         raw = await self._get()
+        conn = LiteConnection(raw, self)
         try:
-            yield LiteConnection(raw)
-        finally:
-            await self._give_back(raw)
+            yield conn
+        except BaseException as e:
+            await self._give_back(raw, broken=conn.broken or not isinstance(e, Exception))
+            raise
+        await self._give_back(raw, broken=conn.broken)
 
     async def fetchrow_once(self, q: Query, values: Mapping[str, Any]) -> Row | None:
         # The hottest read path: no generator-based context manager and one call into the worker thread,
@@ -203,7 +282,7 @@ class LiteDriver(Driver):
             sql, args = q.compiled.render(values, "qmark")
             row: Row | None = await raw._execute(_fetchone, db, sql, args)  # type: ignore[no-untyped-call]
         except BaseException as e:
-            await self._give_back(raw)
+            await self._give_back(raw, broken=not isinstance(e, Exception))
             if isinstance(e, Exception):
                 raise translate(e, q.compiled.sql) from e
             raise
@@ -219,3 +298,7 @@ class LiteDriver(Driver):
 async def _close_quietly(conn: aiosqlite.Connection) -> None:
     with contextlib.suppress(Exception):  # closing a broken connection must not hide anything else
         await conn.close()
+    # close() returns once the thread has closed the file, a moment before the thread ends: wait for that too,
+    # so that nothing of a closed store outlives it.
+    if conn._thread.is_alive():
+        await asyncio.to_thread(conn._thread.join)
