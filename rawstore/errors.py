@@ -41,3 +41,19 @@ class ConfigError(RawstoreError):
 
 class MigrationError(RawstoreError):
     """Applying or rolling back migrations failed."""
+
+
+class Deadlock(DatabaseError):
+    """The database chose this transaction as a deadlock victim and rolled it back (PostgreSQL 40P01, MySQL 1213).
+
+    Retryable: run the whole transaction again."""
+
+
+class SerializationFailure(DatabaseError):
+    """The transaction could not be serialized with a concurrent one (PostgreSQL 40001; SQLite: another writer still
+    held the database when the busy timeout ran out, or a read snapshot went stale). Retryable: run it again."""
+
+
+class LockTimeout(DatabaseError):
+    """A row or table lock was not granted in time (PostgreSQL 55P03 under `lock_timeout` or NOWAIT, MySQL 1205
+    after `innodb_lock_wait_timeout`). Retryable: run the transaction again, or later."""

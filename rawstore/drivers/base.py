@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -210,6 +211,17 @@ def _trace(name: str, t0: float) -> None:
 NOT_MIGRATED = (
     " (the kit's tables are missing: run `rawstore migrate URL` on a direct URL first, or connect with migrate=True)"
 )
+
+
+_WRITE_VERB = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
+
+
+def deletes(sql: str) -> bool:
+    """Whether the statement's first write verb is DELETE: a foreign-key violation of a DELETE means the row is still
+    referenced (Conflict); of any other write, that the row it points at is missing (NotFound). Databases report both
+    directions with one code, so the statement we ran decides, never the message."""
+    m = _WRITE_VERB.search(sql)
+    return m is not None and m.group(1).upper() == "DELETE"
 
 
 def missing_table(msg: str) -> DatabaseError:

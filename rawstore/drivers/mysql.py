@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -11,12 +11,33 @@ from typing import Any
 import aiomysql
 import pymysql
 
-from ..errors import Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
+from ..errors import (
+    Conflict,
+    ConnectionLost,
+    DatabaseError,
+    Deadlock,
+    InvalidInput,
+    LockTimeout,
+    NotFound,
+    RawstoreError,
+    SerializationFailure,
+)
 from ..sqlfiles import Query
 from .base import Connection, Driver, Row, missing_table
 
-_LOST = {2003, 2006, 2013, 2014, 2045, 2055, 1053, 1927, 1045, 1049}
-_INVALID = {1264, 1366, 1406, 1292, 3140, 4025, 4078, 3819, 1048}
+# MySQL/MariaDB error numbers -> error. Numbers, never message text, decide.
+_CODES: dict[int, Callable[[str], RawstoreError]] = {
+    1062: Conflict,  # ER_DUP_ENTRY
+    1451: Conflict,  # ER_ROW_IS_REFERENCED_2: the row is still referenced
+    1452: NotFound,  # ER_NO_REFERENCED_ROW_2: the referenced row is missing
+    1213: Deadlock,  # ER_LOCK_DEADLOCK
+    1205: LockTimeout,  # ER_LOCK_WAIT_TIMEOUT (innodb_lock_wait_timeout, NOWAIT)
+    3572: LockTimeout,  # ER_LOCK_NOWAIT (MySQL 8)
+    1020: SerializationFailure,  # ER_CHECKREAD: changed since the snapshot (MariaDB innodb_snapshot_isolation)
+    **dict.fromkeys((1264, 1366, 1406, 1292, 3140, 4025, 4078, 3819, 1048), InvalidInput),
+    # Unreachable server, dropped link, server gone away or shutting down, bad credentials, unknown database.
+    **dict.fromkeys((2003, 2006, 2013, 2014, 2045, 2055, 1053, 1927, 1045, 1049), ConnectionLost),
+}
 
 
 def translate(exc: BaseException) -> RawstoreError:
@@ -24,17 +45,12 @@ def translate(exc: BaseException) -> RawstoreError:
         return exc
     msg = f"{type(exc).__name__}: {exc}"
     code = exc.args[0] if isinstance(exc, pymysql.err.Error) and exc.args and isinstance(exc.args[0], int) else 0
-    if code == 1062:
-        return Conflict(msg)
-    if code == 1452:
-        return NotFound(msg)
-    if code == 1451:
-        return Conflict(msg)
-    if code in _INVALID:
-        return InvalidInput(msg)
-    if code == 1146 and ".rs_" in str(exc):
+    if code == 1146 and ".rs_" in str(exc):  # ER_NO_SUCH_TABLE: only the kit's own tables get the hint
         return missing_table(msg)
-    if code in _LOST or isinstance(exc, (OSError, asyncio.TimeoutError, pymysql.err.InterfaceError)):
+    make = _CODES.get(code)
+    if make is not None:
+        return make(msg)
+    if isinstance(exc, (OSError, asyncio.TimeoutError, pymysql.err.InterfaceError)):
         return ConnectionLost(msg)
     return DatabaseError(msg)
 

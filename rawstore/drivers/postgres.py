@@ -11,47 +11,64 @@ from typing import Any
 
 import asyncpg
 
-from ..errors import ConfigError, Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
+from ..errors import (
+    ConfigError,
+    Conflict,
+    ConnectionLost,
+    DatabaseError,
+    Deadlock,
+    InvalidInput,
+    LockTimeout,
+    NotFound,
+    RawstoreError,
+    SerializationFailure,
+)
 from ..sqlfiles import Query
-from .base import Connection, Driver, Listener, Row, _trace, missing_table
+from .base import Connection, Driver, Listener, Row, _trace, deletes, missing_table
+
+# SQLSTATE -> error, exact codes first, then two-character classes. Codes, never message text, decide.
+_PG_CODES: dict[str, Callable[[str], RawstoreError]] = {
+    "23505": Conflict,  # unique_violation
+    "23P01": Conflict,  # exclusion_violation
+    "23502": InvalidInput,  # not_null_violation
+    "23514": InvalidInput,  # check_violation
+    "40P01": Deadlock,  # deadlock_detected
+    "40001": SerializationFailure,  # serialization_failure
+    "55P03": LockTimeout,  # lock_not_available (lock_timeout, NOWAIT)
+    "57P01": ConnectionLost,  # admin_shutdown
+    "57P02": ConnectionLost,  # crash_shutdown
+    "57P03": ConnectionLost,  # cannot_connect_now
+    "53300": ConnectionLost,  # too_many_connections
+    "3D000": ConnectionLost,  # invalid_catalog_name: the URL's database does not exist
+}
+_PG_CLASSES: dict[str, Callable[[str], RawstoreError]] = {
+    "22": InvalidInput,  # data exceptions (bad encoding, out of range, invalid JSON text, ...)
+    "08": ConnectionLost,  # connection exceptions, protocol violations included
+    "28": ConnectionLost,  # invalid authorization
+}
 
 
-def translate(exc: BaseException) -> RawstoreError:
+def translate(exc: BaseException, sql: str = "", *, closed: bool = False) -> RawstoreError:
+    """The RawstoreError for an asyncpg (or socket) error; `sql` is the statement that failed, `closed` whether the
+    connection it ran on is closed now."""
     if isinstance(exc, RawstoreError):
         return exc
     msg = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, asyncpg.UniqueViolationError):
-        return Conflict(msg)
-    if isinstance(exc, asyncpg.ForeignKeyViolationError):
-        # "update or delete on table X violates ..." = the row is still referenced; otherwise a parent is missing.
-        return Conflict(msg) if str(exc).startswith("update or delete") else NotFound(msg)
-    if isinstance(exc, (asyncpg.DataError, asyncpg.CheckViolationError, asyncpg.NotNullViolationError)):
-        return InvalidInput(msg)
-    if isinstance(exc, asyncpg.exceptions.UntranslatableCharacterError):
-        return InvalidInput(msg)
-    if isinstance(exc, asyncpg.exceptions.UndefinedTableError) and "rs_" in str(exc):
-        return missing_table(msg)
-    if isinstance(
-        exc,
-        (
-            OSError,
-            asyncpg.PostgresConnectionError,
-            asyncpg.ConnectionDoesNotExistError,
-            asyncpg.exceptions.CannotConnectNowError,
-            asyncpg.exceptions.ConnectionFailureError,
-            asyncpg.exceptions.AdminShutdownError,
-            asyncpg.exceptions.InvalidCatalogNameError,
-            asyncpg.exceptions.InvalidAuthorizationSpecificationError,
-            asyncpg.exceptions.InvalidPasswordError,
-            TimeoutError,
-        ),
-    ):
+    if isinstance(exc, asyncpg.PostgresError):
+        state = str(getattr(exc, "sqlstate", "") or "")
+        if state == "23503":  # foreign_key_violation
+            return Conflict(msg) if deletes(sql) else NotFound(msg)
+        if state == "42P01" and "rs_" in str(exc):  # undefined_table: only the kit's own tables get the hint
+            return missing_table(msg)
+        make = _PG_CODES.get(state) or _PG_CLASSES.get(state[:2])
+        return make(msg) if make is not None else DatabaseError(msg)
+    if isinstance(exc, (OSError, TimeoutError, asyncpg.exceptions.ConnectionDoesNotExistError)):
         return ConnectionLost(msg)
-    if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
-        return ConnectionLost(msg)
-    if isinstance(exc, (asyncpg.exceptions.InternalClientError, asyncpg.exceptions.ProtocolViolationError)):
+    if isinstance(exc, asyncpg.exceptions.InternalClientError):
         # The protocol is out of step with the server (an unsolicited ErrorResponse from a proxy, say): the link
         # cannot be trusted with another statement.
+        return ConnectionLost(msg)
+    if isinstance(exc, asyncpg.InterfaceError) and closed:
         return ConnectionLost(msg)
     return DatabaseError(msg)
 
@@ -74,8 +91,8 @@ class PgConnection(Connection):
         # flight, then a ROLLBACK ends whatever transaction it left) before lending it again.
         self.broken = True
 
-    def _fail(self, exc: Exception) -> RawstoreError:
-        err = translate(exc)
+    def _fail(self, exc: Exception, sql: str) -> RawstoreError:
+        err = translate(exc, sql, closed=self.raw.is_closed())
         if isinstance(err, ConnectionLost):
             # asyncpg can keep a link whose protocol is out of step (an unsolicited ErrorResponse) looking open.
             self.broken = True
@@ -91,7 +108,7 @@ class PgConnection(Connection):
         try:
             return _status_count(await self.raw.execute(sql, *args))
         except Exception as e:
-            raise self._fail(e) from e
+            raise self._fail(e, sql) from e
         except BaseException:
             self.abort()
             raise
@@ -102,7 +119,7 @@ class PgConnection(Connection):
             await self.raw.executemany(sql, rows)
             return -1
         except Exception as e:
-            raise self._fail(e) from e
+            raise self._fail(e, sql) from e
         except BaseException:
             self.abort()
             raise
@@ -113,7 +130,7 @@ class PgConnection(Connection):
             rows: list[Row] = await self.raw.fetch(sql, *args)
             return rows
         except Exception as e:
-            raise self._fail(e) from e
+            raise self._fail(e, sql) from e
         except BaseException:
             self.abort()
             raise
@@ -124,7 +141,7 @@ class PgConnection(Connection):
             row: Row | None = await self.raw.fetchrow(sql, *args)
             return row
         except Exception as e:
-            raise self._fail(e) from e
+            raise self._fail(e, sql) from e
         except BaseException:
             self.abort()
             raise
@@ -135,7 +152,7 @@ class PgConnection(Connection):
             rows = await self.raw.fetch(sql, *args)
             return (list(rows[0].keys()) if rows else []), rows
         except Exception as e:
-            raise self._fail(e) from e
+            raise self._fail(e, sql) from e
         except BaseException:
             self.abort()
             raise
@@ -145,7 +162,7 @@ class PgConnection(Connection):
         try:
             await self.raw.execute(sql)
         except Exception as e:
-            raise self._fail(e) from e
+            raise self._fail(e, sql) from e
         except BaseException:
             self.abort()
             raise
@@ -378,7 +395,7 @@ class PgDriver(Driver):
             sql, args = q.compiled.render(values, "numeric")
             row: Row | None = await raw.fetchrow(sql, *args)
         except BaseException as e:
-            err = translate(e) if isinstance(e, Exception) else None
+            err = translate(e, q.compiled.sql, closed=raw.is_closed()) if isinstance(e, Exception) else None
             if err is None:
                 self._settle(raw)
             elif isinstance(err, ConnectionLost) or raw.is_closed():

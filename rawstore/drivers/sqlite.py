@@ -16,36 +16,54 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from ..errors import Conflict, ConnectionLost, DatabaseError, InvalidInput, NotFound, RawstoreError
+from ..errors import (
+    Conflict,
+    ConnectionLost,
+    DatabaseError,
+    InvalidInput,
+    NotFound,
+    RawstoreError,
+    SerializationFailure,
+)
 from ..sqlfiles import Query
-from .base import Connection, Driver, Row, _trace, missing_table
+from .base import Connection, Driver, Row, _trace, deletes, missing_table
 
 T = TypeVar("T")
 TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
-def translate(exc: BaseException, sql: str = "") -> RawstoreError:
+# SQLite result codes (extended ones where they say more). Codes, never message text, decide.
+_CONSTRAINT_FOREIGNKEY = 787
+_CONSTRAINT_INVALID = {275, 1299}  # CHECK, NOTNULL
+_BUSY = {5, 6}  # primary BUSY and LOCKED, with every extended code (BUSY_SNAPSHOT, BUSY_TIMEOUT, LOCKED_...)
+_LOST = {10, 14, 26}  # primary IOERR, CANTOPEN, NOTADB
+
+
+def translate(exc: BaseException, sql: str = "", *, closed: bool = False) -> RawstoreError:
+    """The RawstoreError for a sqlite3/aiosqlite error; `sql` is the statement that failed, `closed` whether its
+    connection is closed now."""
     if isinstance(exc, RawstoreError):
         return exc
     msg = f"{type(exc).__name__}: {exc}"
-    text = str(exc)
+    code = getattr(exc, "sqlite_errorcode", None) if isinstance(exc, sqlite3.Error) else None
     if isinstance(exc, sqlite3.IntegrityError):
-        if "FOREIGN KEY" in text:
-            # SQLite reports both directions alike: deleting a referenced row is a conflict, a missing parent is not.
-            return Conflict(msg) if sql.lstrip()[:6].upper() == "DELETE" else NotFound(msg)
-        if "CHECK constraint" in text or "NOT NULL" in text:
+        if code == _CONSTRAINT_FOREIGNKEY:
+            return Conflict(msg) if deletes(sql) else NotFound(msg)
+        if code in _CONSTRAINT_INVALID:
             return InvalidInput(msg)
         return Conflict(msg)
     if isinstance(exc, (sqlite3.DataError, OverflowError)):
         return InvalidInput(msg)
-    if isinstance(exc, sqlite3.ProgrammingError) and "closed" in text:
+    if code is not None:
+        if code & 0xFF in _BUSY:
+            # Another connection held the write lock for the whole busy_timeout (or the snapshot went stale).
+            return SerializationFailure(msg)
+        if code & 0xFF in _LOST:
+            return ConnectionLost(msg)
+        if code == 1 and str(exc).startswith("no such table: rs_"):  # only the kit's own tables get the hint
+            return missing_table(msg)
+    if closed and isinstance(exc, (sqlite3.ProgrammingError, ValueError)):
         return ConnectionLost(msg)
-    if isinstance(exc, sqlite3.OperationalError) and ("unable to open" in text or "disk I/O" in text):
-        return ConnectionLost(msg)
-    if isinstance(exc, ValueError) and "no active connection" in text:
-        return ConnectionLost(msg)
-    if isinstance(exc, sqlite3.OperationalError) and text.startswith("no such table: rs_"):
-        return missing_table(msg)
     return DatabaseError(msg)
 
 
@@ -73,7 +91,7 @@ class LiteConnection(Connection):
             result: T = await self.raw._execute(fn, db)  # type: ignore[no-untyped-call]
             return result
         except Exception as e:
-            raise translate(e, sql) from e
+            raise translate(e, sql, closed=self.raw._connection is None) from e
         except BaseException:
             # The function still runs in the worker thread (a BEGIN IMMEDIATE may yet take the lock): only a
             # close queued behind it leaves no transaction open.
@@ -284,7 +302,7 @@ class LiteDriver(Driver):
         except BaseException as e:
             await self._give_back(raw, broken=not isinstance(e, Exception))
             if isinstance(e, Exception):
-                raise translate(e, q.compiled.sql) from e
+                raise translate(e, q.compiled.sql, closed=raw._connection is None) from e
             raise
         if self._open and not db.in_transaction:
             self._idle.append(raw)
