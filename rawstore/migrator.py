@@ -180,9 +180,20 @@ def _session(url: str, schema: str, action: str, *, must_exist: bool = False) ->
     except RawstoreError:
         raise
     except Exception as e:
-        raise MigrationError(f"{action} {redact(url)} failed: {e}") from e
+        raise MigrationError(f"{action} {redact(url)} failed: {_first_cause(e)}") from e
     finally:
         backend.connection.close()
+
+
+def _first_cause(exc: BaseException) -> BaseException:
+    """The error that started it all. On MariaDB a failed DDL statement has already committed and so dropped yoyo's
+    savepoint; yoyo's `ROLLBACK TO SAVEPOINT` then fails too ("SAVEPOINT sp_7 does not exist") and hides the real
+    error, which stays chained as its context."""
+    seen = {id(exc)}
+    while exc.__context__ is not None and id(exc.__context__) not in seen and isinstance(exc.__context__, Exception):
+        exc = exc.__context__
+        seen.add(id(exc))
+    return exc
 
 
 def migrate(url: str, *, schema: str = "public") -> MigrationReport:
