@@ -114,6 +114,11 @@ class JobQueue:
         self._s: _Shared = shared
         # Where the dialect's claim only picks and locks rows (MariaDB: no UPDATE ... RETURNING), claim_mark marks them.
         self._two_step = ctx.q("jobs.claim_any").picks_only
+        # MariaDB's enqueue takes the database time as a parameter (:now) instead of reading the clock in its VALUES
+        # row: aiomysql sends an executemany as multi-row INSERTs only when every value is a placeholder, and row by
+        # row otherwise (4-5x slower). There the time is read first, in the same transaction; elsewhere :now is NULL
+        # and the statement reads the clock itself.
+        self._stamp = ctx.dialect == "mysql"
 
     # -- settings -------------------------------------------------------------------------------------------
 
@@ -263,20 +268,33 @@ class JobQueue:
 
     async def _insert(self, specs: list[dict[str, Any]]) -> list[str]:
         t = self._ctx.tenant()
-        q = self._ctx.q("jobs.enqueue")
-        row_of = operator.itemgetter(*q.compiled.order)
         ids: list[str | None] = [None] * len(specs)
         todo = list(range(len(specs)))
-        async with self._ctx.plain() as conn:
+        # A batch is written all or nothing (executemany may split it into several statements): with a clock read
+        # first, the read and the writes share one transaction; a single row is one autocommitted INSERT.
+        many = self._stamp and len(specs) > 1
+        async with self._ctx.write() if many else self._ctx.plain() as conn:
+            now = None
+            if self._stamp:
+                row = await conn.q_fetchrow(self._ctx.q("jobs.db_now"), {"tenant_id": t})
+                assert row is not None
+                now = row[0]
             for _ in range(5):
+                keys = sorted({k for i in todo if (k := specs[i]["unique_key"]) is not None})
+                # Without unique keys there is nothing to skip: PostgreSQL then inserts without ON CONFLICT, whose
+                # speculative insertion costs every row (the id is a fresh UUIDv7, so a clash raises, as it should).
+                q = self._ctx.q("jobs.enqueue" if keys else "jobs.enqueue_unkeyed")
+                row_of = operator.itemgetter(*q.compiled.order)
                 batch = []
                 for i in todo:
                     spec = specs[i]
                     spec["tenant_id"] = t
                     spec["id"] = ids[i] = uuid7()
+                    spec["now"] = now
+                    if now is not None and spec["run_at"] is None:
+                        spec["run_at"] = now
                     batch.append(row_of(spec))
                 inserted = await conn.q_batch_rows(q, batch)
-                keys = sorted({k for i in todo if (k := specs[i]["unique_key"]) is not None})
                 if inserted == len(todo) or not keys:
                     break
                 # Some unique keys were taken: those specs get the id of the job that holds the key now.
@@ -415,19 +433,19 @@ class JobQueue:
         t = self._ctx.tenant()
         pairs = _lease_pairs(jobs)
         done = 0
-        q = self._ctx.q("jobs.complete_many")
         async with self._ctx.plain() as conn:
             for i in range(0, len(pairs), _CHUNK):
                 chunk = pairs[i : i + _CHUNK]
-                done += await conn.q_execute(
-                    q,
-                    {
-                        "tenant_id": t,
-                        "ids": [p[0] for p in chunk],
-                        "leases": sorted({p[1] for p in chunk}),
-                        "pairs": [f"{a}|{b}" for a, b in chunk],
-                    },
-                )
+                ids = [p[0] for p in chunk]
+                leases = sorted({p[1] for p in chunk})
+                if len(leases) == 1:
+                    # One claim's batch (the usual case) shares one lease: `lease = :lease` fences every row exactly
+                    # as the (id, lease) pairs would, without building and matching a string per row.
+                    values: dict[str, Any] = {"tenant_id": t, "ids": ids, "lease": leases[0]}
+                    done += await conn.q_execute(self._ctx.q("jobs.complete_many"), values)
+                else:
+                    values = {"tenant_id": t, "ids": ids, "leases": leases, "pairs": [f"{a}|{b}" for a, b in chunk]}
+                    done += await conn.q_execute(self._ctx.q("jobs.complete_pairs"), values)
         return done
 
     def _backoff(self) -> dict[str, float]:

@@ -1,9 +1,16 @@
 -- name: enqueue
 -- Insert PENDING jobs (executemany); a job whose unique_key is already pending or running is skipped.
+-- :now is NULL here (the statement reads the clock itself).
 INSERT INTO rs_jobs (tenant_id, id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, unique_key, created_at, updated_at)
 VALUES (:tenant_id, :id, :queue, :workflow_run_id, :stage_id, 'PENDING', :priority, 0, :max_attempts, :payload,
-        coalesce(:run_at, (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')), :unique_key, (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'))
+        coalesce(:run_at, :now, (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')), :unique_key, coalesce(:now, (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')), coalesce(:now, (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')))
 ON CONFLICT DO NOTHING
+
+-- name: enqueue_unkeyed
+-- enqueue for a batch in which no job has a unique_key (nothing to skip).
+INSERT INTO rs_jobs (tenant_id, id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, unique_key, created_at, updated_at)
+VALUES (:tenant_id, :id, :queue, :workflow_run_id, :stage_id, 'PENDING', :priority, 0, :max_attempts, :payload,
+        coalesce(:run_at, :now, (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')), :unique_key, coalesce(:now, (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')), coalesce(:now, (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')))
 
 -- name: active_ids_by_key
 -- Ids of the pending or running jobs holding these unique keys.
@@ -58,7 +65,12 @@ UPDATE rs_jobs SET status = 'COMPLETED', completed_at = (strftime('%Y-%m-%d %H:%
 WHERE tenant_id = :tenant_id AND id = :id AND status = 'RUNNING' AND lease = :lease
 
 -- name: complete_many
--- Complete a batch of running jobs, each only while its (id, lease) pair still holds.
+-- Complete a batch of running jobs that one claim returned (so one lease): fenced like complete, row by row.
+UPDATE rs_jobs SET status = 'COMPLETED', completed_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), locked_at = NULL, updated_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
+WHERE tenant_id = :tenant_id AND id IN (:ids) AND status = 'RUNNING' AND lease = :lease
+
+-- name: complete_pairs
+-- Complete running jobs of several claims, each only while its (id, lease) pair still holds.
 UPDATE rs_jobs SET status = 'COMPLETED', completed_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), locked_at = NULL, updated_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
 WHERE tenant_id = :tenant_id AND status = 'RUNNING' AND id IN (:ids) AND lease IN (:leases) AND (id || '|' || lease) IN (:pairs)
 

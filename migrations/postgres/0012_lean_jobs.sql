@@ -1,0 +1,7 @@
+-- rawstore: nothing to change on PostgreSQL; this migration exists because every dialect has the same migration
+-- ids. MariaDB's 0012 drops an index that every status change rewrote there. Here the running and suspended indexes
+-- are partial (WHERE status = 'RUNNING' / 'SUSPENDED'): a completion writes no entry to either, and a claim one entry
+-- to the running index, which keeps release_stale_jobs from reading the table's whole history. The claim, queue
+-- and run indexes, the unique-key index and the foreign key to runs each serve a call that would otherwise scan
+-- the table (or a guarantee: the foreign key); see docs/jobs.md for what each costs an enqueue.
+-- Comments only: yoyo runs no statement and records the id.

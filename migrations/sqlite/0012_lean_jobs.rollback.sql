@@ -1,0 +1,1 @@
+-- Nothing to undo: 0012 changes nothing on SQLite (see there). Comments only: yoyo runs no statement.

@@ -1,0 +1,4 @@
+-- rawstore: nothing to change on SQLite; this migration exists because every dialect has the same migration ids.
+-- MariaDB's 0012 drops an index that every status change rewrote there. Here, as on PostgreSQL, the running and
+-- suspended indexes are partial (WHERE status = 'RUNNING' / 'SUSPENDED'), so a completion writes to neither.
+-- Comments only: yoyo runs no statement and records the id.
