@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from .drivers.base import Connection, Driver, Row
-from .errors import RawstoreError
+from .errors import ConfigError, RawstoreError
+from .queryset import Bound, Declared, One
 from .sqlfiles import Query
 from .tenancy import TenancyMode, resolve_tenant
+
+R = TypeVar("R")
 
 
 class Context:
     """What a domain repository needs: queries of its dialect, codecs, the tenancy mode, and connections."""
 
-    def __init__(self, driver: Driver, queries: Mapping[str, Query], tenancy: TenancyMode) -> None:
+    def __init__(
+        self,
+        driver: Driver,
+        queries: Mapping[str, Query],
+        tenancy: TenancyMode,
+        bound: Sequence[Bound[Any] | None] = (),
+    ) -> None:
         self.driver = driver
         self.queries = queries
+        # Declared queries bound to this dialect, indexed by declaration slot.
+        self.bound = bound
         self.tenancy = tenancy
         self.dialect = driver.dialect
         self.ts_out = driver.ts_out
@@ -31,6 +42,18 @@ class Context:
 
     def q(self, name: str) -> Query:
         return self.queries[name]
+
+    def __getitem__(self, decl: Declared[R]) -> Bound[R]:
+        b: Bound[R] | None = self.bound[decl.slot] if decl.slot < len(self.bound) else None
+        if b is None:
+            raise ConfigError(f"query {decl.key} is not bound: its query set is not registered with the store")
+        return b
+
+    async def one(self, decl: One[R], values: Mapping[str, Any]) -> R | None:
+        """A declared one-row query on a pooled connection held only for this call (or the transaction's)."""
+        b = self[decl]
+        row = await self.fetchrow(b.query, values)
+        return None if row is None else b.decode(row)
 
     @asynccontextmanager
     async def plain(self) -> AsyncIterator[Connection]:
@@ -52,7 +75,7 @@ class TxContext(Context):
     """Inside `store.transaction()`: every call shares one connection; each kit call is its own savepoint."""
 
     def __init__(self, parent: Context, conn: Connection, lock: asyncio.Lock) -> None:
-        super().__init__(parent.driver, parent.queries, parent.tenancy)
+        super().__init__(parent.driver, parent.queries, parent.tenancy, parent.bound)
         self.shared = parent.shared
         self.conn = conn
         self.lock = lock

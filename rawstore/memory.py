@@ -10,9 +10,10 @@ import msgspec
 
 from .context import Context
 from .cursor import decode_cursor, encode_cursor
-from .drivers.base import Connection, Row
-from .errors import Conflict, DatabaseError, InvalidInput, NotFound
+from .drivers.base import Connection
+from .errors import Conflict, InvalidInput, NotFound
 from .ids import uuid7
+from .queryset import Batch, Exec, Many, One, QuerySet, Raw, Scalar
 from .records import Include, Message, MessageUpdate, Page, Resource, Thread
 from .sqlfiles import Query
 from .timeutil import MAX_TS, MIN_TS, utcnow
@@ -62,13 +63,55 @@ def _position(cursor: str | None, kind: str, direction: str, lo: datetime, hi: d
     return (lo, "") if direction == "asc" else (hi, _MAX_ID)
 
 
-def _corrupt(what: str, row_id: object, exc: Exception) -> DatabaseError:
-    return DatabaseError(f"stored {what} {row_id!r} cannot be decoded (written outside rawstore?): {exc}")
-
-
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]
+
+
+class MemoryQueries(QuerySet, domain="memory"):
+    """The queries of sql/<dialect>/memory.sql and what their rows decode to."""
+
+    get_thread = One(Thread)
+    lock_thread = One(Thread)
+    threads_created_asc = Many(Thread)
+    threads_created_desc = Many(Thread)
+    threads_updated_asc = Many(Thread)
+    threads_updated_desc = Many(Thread)
+    count_threads = Scalar(int)
+    existing_threads = Many(str)
+    upsert_thread = Exec()
+    insert_thread = Exec()
+    update_thread = Exec()
+    delete_thread = Exec()
+    delete_thread_messages = Exec()
+    touch_threads = Exec()
+    insert_new_messages = Batch()
+    upsert_messages = Batch()
+    existing_messages = Raw()  # (id, thread_id, created_at): created_at is decoded only for ids that existed
+    get_messages = Many(Message)
+    lock_messages = Many(Message)
+    message_window = Many(Message)
+    messages_asc = Many(Message)
+    messages_desc = Many(Message)
+    count_messages = Scalar(int)
+    message_threads = Many(str)
+    update_message = Exec()
+    delete_messages = Exec()
+    get_resource = One(Resource)
+    lock_resource = One(Resource)
+    upsert_resource = Exec()
+    ensure_resource = Exec()
+    update_resource = Exec()
+
+
+Q = MemoryQueries
+_THREAD_PAGES = {
+    ("created_at", "asc"): Q.threads_created_asc,
+    ("created_at", "desc"): Q.threads_created_desc,
+    ("updated_at", "asc"): Q.threads_updated_asc,
+    ("updated_at", "desc"): Q.threads_updated_desc,
+}
+_MESSAGE_PAGES = {"asc": Q.messages_asc, "desc": Q.messages_desc}
 
 
 class MemoryStore:
@@ -76,34 +119,6 @@ class MemoryStore:
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        self._q_get_thread = ctx.q("memory.get_thread")
-
-    # -- row decoding -----------------------------------------------------------------------------------
-
-    # A row written by rawstore always decodes; one edited by another tool may not, and that must still leave as a
-    # RawstoreError (try costs nothing on the happy path).
-
-    def _thread(self, r: Row) -> Thread:
-        ts = self._ctx.ts_in
-        meta = r[3]
-        try:
-            return Thread(r[0], r[1], r[2], None if meta is None else _decode(meta), ts(r[4]), ts(r[5]))
-        except (msgspec.DecodeError, ValueError, TypeError) as e:
-            raise _corrupt("thread", r[0], e) from e
-
-    def _message(self, r: Row) -> Message:
-        try:
-            return Message(r[0], r[1], r[2], _decode(r[3]), r[4], r[5], self._ctx.ts_in(r[6]))
-        except (msgspec.DecodeError, ValueError, TypeError) as e:
-            raise _corrupt("message", r[0], e) from e
-
-    def _resource(self, r: Row) -> Resource:
-        ts = self._ctx.ts_in
-        meta = r[2]
-        try:
-            return Resource(r[0], r[1], None if meta is None else _decode(meta), ts(r[3]), ts(r[4]))
-        except (msgspec.DecodeError, ValueError, TypeError) as e:
-            raise _corrupt("resource", r[0], e) from e
 
     # -- threads ----------------------------------------------------------------------------------------
 
@@ -114,10 +129,9 @@ class MemoryStore:
             check_id(thread_id, "thread_id")
         if resource_id is not None:
             check_id(resource_id, "resource_id")
-        row = await self._ctx.fetchrow(self._q_get_thread, {"tenant_id": t, "id": thread_id})
-        if row is None:
+        thread = await self._ctx.one(Q.get_thread, {"tenant_id": t, "id": thread_id})
+        if thread is None:
             return None
-        thread = self._thread(row)
         if resource_id is not None and thread.resource_id != resource_id:
             return None
         return thread
@@ -130,10 +144,10 @@ class MemoryStore:
         t = self._ctx.tenant()
         values = self._thread_values(t, thread)
         async with self._ctx.write() as conn:
-            await conn.q_execute(self._ctx.q("memory.upsert_thread"), values)
-            row = await conn.q_fetchrow(self._ctx.q("memory.get_thread"), {"tenant_id": t, "id": thread.id})
-        assert row is not None
-        return self._thread(row)
+            await conn.run(self._ctx[Q.upsert_thread], values)
+            stored = await conn.one(self._ctx[Q.get_thread], {"tenant_id": t, "id": thread.id})
+        assert stored is not None
+        return stored
 
     def _thread_values(self, t: str, thread: object) -> dict[str, Any]:
         if not isinstance(thread, Thread):
@@ -162,16 +176,15 @@ class MemoryStore:
         check_metadata(metadata)
         encode_optional_json(metadata, "metadata")
         async with self._ctx.write() as conn:
-            row = await conn.q_fetchrow(self._ctx.q("memory.lock_thread"), {"tenant_id": t, "id": thread_id})
-            if row is None:
+            cur = await conn.one(self._ctx[Q.lock_thread], {"tenant_id": t, "id": thread_id})
+            if cur is None:
                 raise NotFound(f"thread {thread_id!r} does not exist")
-            cur = self._thread(row)
             merged = dict(cur.metadata or {})
             merged.update(metadata or {})
             new_meta = merged if (cur.metadata is not None or metadata is not None) else None
             now = utcnow()
-            await conn.q_execute(
-                self._ctx.q("memory.update_thread"),
+            await conn.run(
+                self._ctx[Q.update_thread],
                 {
                     "tenant_id": t,
                     "id": thread_id,
@@ -180,9 +193,9 @@ class MemoryStore:
                     "updated_at": self._ctx.ts_out(now),
                 },
             )
-            row = await conn.q_fetchrow(self._ctx.q("memory.get_thread"), {"tenant_id": t, "id": thread_id})
-        assert row is not None
-        return self._thread(row)
+            stored = await conn.one(self._ctx[Q.get_thread], {"tenant_id": t, "id": thread_id})
+        assert stored is not None
+        return stored
 
     async def delete_thread(self, thread_id: str) -> None:
         """Delete the thread and all its messages in one transaction; a missing thread is not an error."""
@@ -190,8 +203,8 @@ class MemoryStore:
         check_id(thread_id, "thread_id")
         values = {"tenant_id": t, "id": thread_id}
         async with self._ctx.write() as conn:
-            await conn.q_execute(self._ctx.q("memory.delete_thread_messages"), values)
-            await conn.q_execute(self._ctx.q("memory.delete_thread"), values)
+            await conn.run(self._ctx[Q.delete_thread_messages], values)
+            await conn.run(self._ctx[Q.delete_thread], values)
 
     async def list_threads(
         self,
@@ -212,8 +225,7 @@ class MemoryStore:
         check_bool(with_total, "with_total")
         kind = f"threads:{order_by}:{direction}"
         c_ts, c_id = _position(cursor, kind, direction, MIN_TS, MAX_TS)
-        field = "created" if order_by == "created_at" else "updated"
-        q = self._ctx.q(f"memory.threads_{field}_{direction}")
+        page = self._ctx[_THREAD_PAGES[order_by, direction]]
         values = {
             "tenant_id": t,
             "resource_id": resource_id,
@@ -222,11 +234,11 @@ class MemoryStore:
             "limit": limit + 1,
         }
         async with self._ctx.plain() as conn:
-            rows = await conn.q_fetch(q, values) if limit else []
+            rows = await conn.many(page, values) if limit else []
             total = None
             if with_total:
-                total = int((await conn.q_fetch(self._ctx.q("memory.count_threads"), values))[0][0])
-        items = [self._thread(r) for r in rows[:limit]]
+                total = await conn.scalar(self._ctx[Q.count_threads], values)
+        items = rows[:limit]
         has_more = len(rows) > limit
         nxt = None
         if has_more:
@@ -287,8 +299,7 @@ class MemoryStore:
         wanted = sorted(set(thread_ids))
         found: set[str] = set()
         for chunk in _chunks(wanted):
-            rows = await conn.q_fetch(self._ctx.q("memory.existing_threads"), {"tenant_id": t, "ids": list(chunk)})
-            found.update(r[0] for r in rows)
+            found.update(await conn.many(self._ctx[Q.existing_threads], {"tenant_id": t, "ids": list(chunk)}))
         missing = [x for x in wanted if x not in found]
         if missing:
             raise NotFound(
@@ -299,8 +310,8 @@ class MemoryStore:
     async def _touch(self, conn: Connection, t: str, thread_ids: Iterable[str], now: datetime) -> None:
         ids = sorted(set(thread_ids))
         for chunk in _chunks(ids):
-            await conn.q_execute(
-                self._ctx.q("memory.touch_threads"), {"tenant_id": t, "ids": list(chunk), "now": self._ctx.ts_out(now)}
+            await conn.run(
+                self._ctx[Q.touch_threads], {"tenant_id": t, "ids": list(chunk), "now": self._ctx.ts_out(now)}
             )
 
     async def save_messages(self, messages: Sequence[Message]) -> list[Message]:
@@ -320,7 +331,7 @@ class MemoryStore:
         ids = sorted(by_id)
         rows = [by_id[i] for i in ids]
         now = utcnow()
-        q_new, q_upsert = self._ctx.q("memory.insert_new_messages"), self._ctx.q("memory.upsert_messages")
+        b_new, b_upsert = self._ctx[Q.insert_new_messages], self._ctx[Q.upsert_messages]
         async with self._ctx.write() as conn:
             threads = {r[2] for r in rows}
             await self._require_threads(conn, t, threads)
@@ -330,14 +341,14 @@ class MemoryStore:
             old: dict[str, tuple[str, Any]] = {}
             # New ids are the common case: insert them without looking anything up first (a lookup costs as much
             # as the insert's own index probes). Only when some ids existed, read what they were and upsert.
-            if await conn.q_batch_rows(q_new, _in_order(q_new, rows)) != len(rows):
+            if await conn.batch(b_new, _in_order(b_new.query, rows)) != len(rows):
                 for chunk in _chunks(ids):
-                    for r in await conn.q_fetch(
-                        self._ctx.q("memory.existing_messages"), {"tenant_id": t, "ids": list(chunk)}
+                    for mid, th, created in await conn.many(
+                        self._ctx[Q.existing_messages], {"tenant_id": t, "ids": list(chunk)}
                     ):
-                        old[r[0]] = (r[1], r[2])
+                        old[mid] = (th, created)
                 await self._touch(conn, t, {th for th, _ in old.values()} - threads, now)
-                await conn.q_batch_rows(q_upsert, _in_order(q_upsert, rows))
+                await conn.batch(b_upsert, _in_order(b_upsert.query, rows))
         out: list[Message] = []
         for mid, m in source.items():
             prev = old.get(mid)
@@ -393,17 +404,17 @@ class MemoryStore:
             "limit": limit + 1,
         }
         async with self._ctx.plain() as conn:
-            rows: Sequence[Row] = []
+            rows: list[Message] = []
             if limit:
-                rows = await conn.q_fetch(self._ctx.q(f"memory.messages_{direction}"), values)
+                rows = await conn.many(self._ctx[_MESSAGE_PAGES[direction]], values)
             total = None
             if with_total:
                 count_values = dict(
                     values, lo=out(MIN_TS if since is None else since), hi=out(MAX_TS if until is None else until)
                 )
-                total = int((await conn.q_fetch(self._ctx.q("memory.count_messages"), count_values))[0][0])
+                total = await conn.scalar(self._ctx[Q.count_messages], count_values)
             extra = await self._included(conn, t, includes) if includes else []
-        items = [self._message(r) for r in rows[:limit]]
+        items = rows[:limit]
         has_more = len(rows) > limit
         nxt = encode_cursor(kind, items[-1].created_at, items[-1].id) if has_more else None
         if extra:
@@ -434,18 +445,18 @@ class MemoryStore:
         ids = sorted({inc.message_id for inc in includes})
         targets: dict[str, Message] = {}
         for chunk in _chunks(ids):
-            for r in await conn.q_fetch(self._ctx.q("memory.get_messages"), {"tenant_id": t, "ids": list(chunk)}):
-                targets[r[0]] = self._message(r)
+            for m in await conn.many(self._ctx[Q.get_messages], {"tenant_id": t, "ids": list(chunk)}):
+                targets[m.id] = m
         found: list[Message] = []
-        q = self._ctx.q("memory.message_window")
+        window = self._ctx[Q.message_window]
         for inc in includes:
             target = targets.get(inc.message_id)
             if target is None:
                 continue
             found.append(target)
             if inc.before or inc.after:
-                rows = await conn.q_fetch(
-                    q,
+                rows = await conn.many(
+                    window,
                     {
                         "tenant_id": t,
                         "thread_id": inc.thread_id or target.thread_id,
@@ -455,7 +466,7 @@ class MemoryStore:
                         "after": inc.after,
                     },
                 )
-                found.extend(self._message(r) for r in rows)
+                found.extend(rows)
         return found
 
     async def get_messages(self, ids: Sequence[str]) -> list[Message]:
@@ -464,13 +475,10 @@ class MemoryStore:
         wanted = sorted(set(check_ids(ids, "ids")))
         if not wanted:
             return []
-        rows: list[Row] = []
+        out: list[Message] = []
         async with self._ctx.plain() as conn:
             for chunk in _chunks(wanted):
-                rows.extend(
-                    await conn.q_fetch(self._ctx.q("memory.get_messages"), {"tenant_id": t, "ids": list(chunk)})
-                )
-        out = [self._message(r) for r in rows]
+                out.extend(await conn.many(self._ctx[Q.get_messages], {"tenant_id": t, "ids": list(chunk)}))
         out.sort(key=lambda m: (m.created_at, m.id))
         return out
 
@@ -503,8 +511,8 @@ class MemoryStore:
         async with self._ctx.write() as conn:
             current: dict[str, Message] = {}
             for chunk in _chunks(ids):
-                for r in await conn.q_fetch(self._ctx.q("memory.lock_messages"), {"tenant_id": t, "ids": list(chunk)}):
-                    current[r[0]] = self._message(r)
+                for locked in await conn.many(self._ctx[Q.lock_messages], {"tenant_id": t, "ids": list(chunk)}):
+                    current[locked.id] = locked
             touched: set[str] = set()
             changed: dict[str, Message] = {}
             for u in updates:
@@ -538,9 +546,9 @@ class MemoryStore:
                 for m in changed.values()
             ]
             await self._touch(conn, t, touched | new_threads, now)
-            q = self._ctx.q("memory.update_message")
+            update = self._ctx[Q.update_message]
             for v in rows:
-                await conn.q_execute(q, v)
+                await conn.run(update, v)
         return list(changed.values())
 
     async def delete_messages(self, ids: Sequence[str]) -> int:
@@ -555,12 +563,10 @@ class MemoryStore:
             threads: set[str] = set()
             for chunk in _chunks(wanted):
                 values = {"tenant_id": t, "ids": list(chunk)}
-                threads.update(r[0] for r in await conn.q_fetch(self._ctx.q("memory.message_threads"), values))
+                threads.update(await conn.many(self._ctx[Q.message_threads], values))
             await self._touch(conn, t, threads, now)
             for chunk in _chunks(wanted):
-                deleted += await conn.q_execute(
-                    self._ctx.q("memory.delete_messages"), {"tenant_id": t, "ids": list(chunk)}
-                )
+                deleted += await conn.run(self._ctx[Q.delete_messages], {"tenant_id": t, "ids": list(chunk)})
         return deleted
 
     async def clone_thread(
@@ -593,11 +599,10 @@ class MemoryStore:
         new_id = new_thread_id or uuid7()
         now = utcnow()
         async with self._ctx.write() as conn:
-            row = await conn.q_fetchrow(self._ctx.q("memory.get_thread"), {"tenant_id": t, "id": source_thread_id})
-            if row is None:
+            src = await conn.one(self._ctx[Q.get_thread], {"tenant_id": t, "id": source_thread_id})
+            if src is None:
                 raise NotFound(f"source thread {source_thread_id!r} does not exist")
-            src = self._thread(row)
-            if await conn.q_fetchrow(self._ctx.q("memory.get_thread"), {"tenant_id": t, "id": new_id}) is not None:
+            if await conn.one(self._ctx[Q.get_thread], {"tenant_id": t, "id": new_id}) is not None:
                 raise Conflict(f"thread {new_id!r} already exists")
             src_msgs = await self._all_messages(conn, t, source_thread_id, limit)
             meta = dict(metadata if metadata is not None else (src.metadata or {}))
@@ -614,7 +619,7 @@ class MemoryStore:
                 now,
                 now,
             )
-            await conn.q_execute(self._ctx.q("memory.insert_thread"), self._thread_values(t, thread))
+            await conn.run(self._ctx[Q.insert_thread], self._thread_values(t, thread))
             copies = [
                 Message(
                     uuid7(),
@@ -628,10 +633,10 @@ class MemoryStore:
                 for m in src_msgs
             ]
             by_id, _ = self._message_rows(t, copies)
-            q_new = self._ctx.q("memory.insert_new_messages")
-            rows = _in_order(q_new, list(by_id.values()))
+            b_new = self._ctx[Q.insert_new_messages]
+            rows = _in_order(b_new.query, list(by_id.values()))
             for i in range(0, len(rows), _CHUNK):
-                await conn.q_batch_rows(q_new, rows[i : i + _CHUNK])
+                await conn.batch(b_new, rows[i : i + _CHUNK])
         return thread, copies
 
     async def _all_messages(self, conn: Connection, t: str, thread_id: str, limit: int | None) -> list[Message]:
@@ -639,11 +644,11 @@ class MemoryStore:
         want = limit if limit is not None else None
         c_ts, c_id = (MIN_TS, "") if direction == "asc" else (MAX_TS, _MAX_ID)
         out: list[Message] = []
-        q = self._ctx.q(f"memory.messages_{direction}")
+        page = self._ctx[_MESSAGE_PAGES[direction]]
         while want is None or len(out) < want:
             n = 5000 if want is None else min(5000, want - len(out))
-            rows = await conn.q_fetch(
-                q,
+            batch = await conn.many(
+                page,
                 {
                     "tenant_id": t,
                     "thread_id": thread_id,
@@ -655,7 +660,6 @@ class MemoryStore:
                     "limit": n,
                 },
             )
-            batch = [self._message(r) for r in rows]
             out.extend(batch)
             if len(batch) < n:
                 break
@@ -670,8 +674,7 @@ class MemoryStore:
         """The resource, or None."""
         t = self._ctx.tenant()
         check_id(resource_id, "resource_id")
-        row = await self._ctx.fetchrow(self._ctx.q("memory.get_resource"), {"tenant_id": t, "id": resource_id})
-        return None if row is None else self._resource(row)
+        return await self._ctx.one(Q.get_resource, {"tenant_id": t, "id": resource_id})
 
     async def save_resource(self, resource: Resource) -> Resource:
         """Insert the resource, or replace its working memory, metadata and updated_at (created_at is kept)."""
@@ -692,10 +695,10 @@ class MemoryStore:
             "updated_at": out(check_dt(resource.updated_at, "resource.updated_at")),
         }
         async with self._ctx.write() as conn:
-            await conn.q_execute(self._ctx.q("memory.upsert_resource"), values)
-            row = await conn.q_fetchrow(self._ctx.q("memory.get_resource"), {"tenant_id": t, "id": resource.id})
-        assert row is not None
-        return self._resource(row)
+            await conn.run(self._ctx[Q.upsert_resource], values)
+            stored = await conn.one(self._ctx[Q.get_resource], {"tenant_id": t, "id": resource.id})
+        assert stored is not None
+        return stored
 
     async def update_resource(
         self, resource_id: str, *, working_memory: str | None = None, metadata: dict[str, Any] | None = None
@@ -715,17 +718,16 @@ class MemoryStore:
         # Create outside the locking transaction: on InnoDB an INSERT IGNORE followed by a locking read in one
         # transaction deadlocks under concurrency (shared then exclusive lock on the same key).
         async with self._ctx.plain() as conn:
-            await conn.q_execute(self._ctx.q("memory.ensure_resource"), dict(key, now=self._ctx.ts_out(now)))
+            await conn.run(self._ctx[Q.ensure_resource], dict(key, now=self._ctx.ts_out(now)))
         async with self._ctx.write() as conn:
-            row = await conn.q_fetchrow(self._ctx.q("memory.lock_resource"), key)
-            if row is None:
+            cur = await conn.one(self._ctx[Q.lock_resource], key)
+            if cur is None:
                 raise NotFound(f"resource {resource_id!r} was deleted concurrently")
-            cur = self._resource(row)
             merged = dict(cur.metadata or {})
             merged.update(metadata or {})
             new_meta = merged if (cur.metadata is not None or metadata is not None) else None
-            await conn.q_execute(
-                self._ctx.q("memory.update_resource"),
+            await conn.run(
+                self._ctx[Q.update_resource],
                 dict(
                     key,
                     working_memory=cur.working_memory if working_memory is None else working_memory,
@@ -733,9 +735,9 @@ class MemoryStore:
                     now=self._ctx.ts_out(now),
                 ),
             )
-            row = await conn.q_fetchrow(self._ctx.q("memory.get_resource"), key)
-        assert row is not None
-        return self._resource(row)
+            stored = await conn.one(self._ctx[Q.get_resource], key)
+        assert stored is not None
+        return stored
 
 
 def _merge_content(old: Any, new: Any) -> Any:

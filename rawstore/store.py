@@ -9,13 +9,16 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
+import msgspec
+
 from .ai_calls import AICallLog
 from .context import Context, TxContext
 from .drivers.base import Connection, Driver
 from .errors import ConfigError
 from .jobs import JobQueue
-from .memory import MemoryStore
+from .memory import MemoryQueries, MemoryStore
 from .migrator import migrate as _migrate
+from .queryset import Codecs, QuerySet, bind
 from .sqlfiles import Dialect, load_queries
 from .tenancy import TenancyMode
 from .url import Target, check_schema, missing_extra, parse_url
@@ -135,6 +138,15 @@ class Transaction:
                 await cm.__aexit__(None, None, None)
 
 
+# Every domain's declared queries, bound to the store's dialect at connect().
+QUERY_SETS: tuple[type[QuerySet], ...] = (MemoryQueries,)
+
+
+def codecs(driver: Driver) -> Codecs:
+    """How the driver's values become record fields."""
+    return Codecs(ts_in=driver.ts_in, json_in=msgspec.json.decode)
+
+
 class Store:
     """A connection pool to one database, with one attribute per domain (`store.memory`, ...)."""
 
@@ -143,7 +155,8 @@ class Store:
         self._target = target
         self.schema = schema
         quoted = f'"{schema}".' if driver.dialect == "postgres" else ""
-        self._ctx = Context(driver, load_queries(driver.dialect, quoted), tenancy)
+        queries = load_queries(driver.dialect, quoted)
+        self._ctx = Context(driver, queries, tenancy, bind(QUERY_SETS, queries, codecs(driver)))
         self.memory = MemoryStore(self._ctx)
         self.workflows = WorkflowStore(self._ctx)
         self.jobs = JobQueue(self._ctx)

@@ -9,12 +9,14 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import DatabaseError
+from ..queryset import Bound
 from ..sqlfiles import Dialect, Query, Style, compile_sql
 
 log = logging.getLogger("rawstore")
+R = TypeVar("R")
 Row = Sequence[Any]
 
 
@@ -109,6 +111,33 @@ class Connection(abc.ABC):
             n = await self.executemany(c.sql, rows)
         _trace(q.name, t)
         return n
+
+    # -- declared queries: rows decoded to their records ---------------------------------------------------
+
+    async def one(self, b: Bound[R], values: Mapping[str, Any]) -> R | None:
+        """The first row of a declared query, decoded; None when there is none."""
+        row = await self.q_fetchrow(b.query, values)
+        return None if row is None else b.decode(row)
+
+    async def many(self, b: Bound[R], values: Mapping[str, Any]) -> list[R]:
+        """Every row of a declared query, decoded."""
+        decode = b.decode
+        return [decode(r) for r in await self.q_fetch(b.query, values)]
+
+    async def scalar(self, b: Bound[R], values: Mapping[str, Any]) -> R:
+        """The one value of a one-row, one-column query (a count)."""
+        row = await self.q_fetchrow(b.query, values)
+        if row is None:
+            raise DatabaseError(f"query {b.query.name} returned no row")
+        return b.decode(row)
+
+    async def run(self, b: Bound[None], values: Mapping[str, Any]) -> int:
+        """Execute a declared statement; the rows it changed."""
+        return await self.q_execute(b.query, values)
+
+    async def batch(self, b: Bound[None], rows: Sequence[Sequence[Any]]) -> int:
+        """Execute a declared batch statement for many rows (see q_batch_rows)."""
+        return await self.q_batch_rows(b.query, rows)
 
     # -- the application's own SQL with :name placeholders -------------------------------------------
 

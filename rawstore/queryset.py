@@ -1,0 +1,259 @@
+"""Declared query sets: each domain names its queries once, in Python, with what each returns.
+
+    class MemoryQueries(QuerySet, domain="memory"):
+        get_thread = One(Thread)          # a Thread or None
+        threads_created_asc = Many(Thread)
+        count_threads = Scalar(int)
+        existing_threads = Many(str)      # the first column of each row
+        upsert_thread = Exec()
+        upsert_messages = Batch()
+
+The attribute name is the name of the query in `sql/<dialect>/<domain>.sql`, so a misspelt attribute is an
+AttributeError at import and a mypy error, and the declaration's type parameter is what the type checker sees
+for the result (`await ctx.one(Q.get_thread, ...)` is `Thread | None`). `bind` pairs the declarations with one
+dialect's parsed SQL at `connect()` and fails with a ConfigError naming every query declared but missing from a
+file, or defined in a file but never declared. Rows become records through one decoder per (query, dialect), built
+from the record's field types and the driver's codecs.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
+
+import msgspec
+
+from .errors import ConfigError, DatabaseError
+from .sqlfiles import Query
+
+R = TypeVar("R")
+
+# Every declaration gets a slot: a bound query set is a list indexed by it, so a lookup is one list index.
+_slots = itertools.count()
+
+
+class Declared(Generic[R]):
+    """A query declared by a domain. `R` is what one row decodes to (None for statements without rows)."""
+
+    __slots__ = ("decode_overrides", "domain", "name", "record", "slot")
+
+    def __init__(self, record: type[Any] | None = None, *, decode: Mapping[str, Callable[[Any], Any]] | None = None):
+        self.record = record
+        self.decode_overrides = dict(decode or {})
+        self.slot = next(_slots)
+        self.name = ""
+        self.domain = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @property
+    def key(self) -> str:
+        return f"{self.domain}.{self.name}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.key})"
+
+
+class One(Declared[R]):
+    """At most one row, decoded to `record` (a msgspec Struct, or a plain type for a one-column row)."""
+
+    def __init__(self, record: type[R], *, decode: Mapping[str, Callable[[Any], Any]] | None = None) -> None:
+        super().__init__(record, decode=decode)
+
+
+class Many(Declared[R]):
+    """Any number of rows, each decoded to `record`."""
+
+    def __init__(self, record: type[R], *, decode: Mapping[str, Callable[[Any], Any]] | None = None) -> None:
+        super().__init__(record, decode=decode)
+
+
+class Scalar(Declared[R]):
+    """One row of one column (a count, an aggregate), converted to `record`."""
+
+    def __init__(self, record: type[R]) -> None:
+        super().__init__(record)
+
+
+class Exec(Declared[None]):
+    """A statement whose rows, if any, are not read (the count of rows changed is)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+
+class Batch(Declared[None]):
+    """A statement run for many rows in one round trip (a `name[]` query sends one array per column)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+
+class Raw(Declared[tuple[Any, ...]]):
+    """Rows as the driver returns them, for the few queries whose shape is not a record (kept rare)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+
+class QuerySet:
+    """Base of a domain's declarations; subclass with `domain="<file stem>"`."""
+
+    domain: ClassVar[str] = ""
+    declared: ClassVar[dict[str, Declared[Any]]] = {}
+
+    def __init_subclass__(cls, *, domain: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.domain = domain
+        cls.declared = {}
+        for name, value in vars(cls).items():
+            if isinstance(value, Declared):
+                value.domain = domain
+                cls.declared[name] = value
+
+
+class Bound(Generic[R]):
+    """One declaration bound to one dialect: the parsed query and its row decoder."""
+
+    __slots__ = ("decode", "query")
+
+    def __init__(self, query: Query, decode: Callable[[Any], R]) -> None:
+        self.query = query
+        self.decode = decode
+
+
+def bind(sets: Sequence[type[QuerySet]], queries: Mapping[str, Query], codecs: Codecs) -> list[Bound[Any] | None]:
+    """Pair every declaration of `sets` with its SQL; a list indexed by declaration slot.
+
+    Raises ConfigError naming every query declared but absent from its file and every query in a declared
+    domain's file that no declaration names.
+    """
+    missing: list[str] = []
+    undeclared: list[str] = []
+    by_domain: dict[str, set[str]] = {}
+    for key in queries:
+        domain, _, name = key.partition(".")
+        by_domain.setdefault(domain, set()).add(name)
+    size = max((d.slot for s in sets for d in s.declared.values()), default=-1) + 1
+    out: list[Bound[Any] | None] = [None] * size
+    for s in sets:
+        in_file = by_domain.get(s.domain, set())
+        for decl in s.declared.values():
+            q = queries.get(decl.key)
+            if q is None:
+                missing.append(decl.key)
+                continue
+            if q.array_batch and not isinstance(decl, Batch):
+                raise ConfigError(f"{q.origin}: {decl.key} is a `name[]` array batch but is declared {decl!r}")
+            out[decl.slot] = Bound(q, decoder(decl, q, codecs))
+        undeclared.extend(f"{s.domain}.{n}" for n in sorted(in_file - set(s.declared)))
+    if missing or undeclared:
+        dialect = next(iter(queries.values())).dialect if queries else "?"
+        parts = []
+        if missing:
+            parts.append(f"declared but missing from sql/{dialect}/: {', '.join(sorted(missing))}")
+        if undeclared:
+            parts.append(f"in sql/{dialect}/ but never declared: {', '.join(undeclared)}")
+        raise ConfigError("query sets and SQL files disagree: " + "; ".join(parts))
+    return out
+
+
+# -- row decoding -----------------------------------------------------------------------------------------------
+
+
+class Codecs(msgspec.Struct, frozen=True):
+    """How values of a dialect arrive from its driver."""
+
+    ts_in: Callable[[Any], datetime]
+    json_in: Callable[[Any], Any]
+    bool_in: Callable[[Any], bool] = bool
+
+
+def _is_json(tp: Any) -> bool:
+    """A field holding any JSON value: Any, dict[...] or list[...] (optionally | None)."""
+    if tp is Any:
+        return True
+    origin = get_origin(tp)
+    return origin in (dict, list)
+
+
+def _strip_none(tp: Any) -> tuple[Any, bool]:
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(get_args(tp)) == 2:
+            return args[0], True
+    return tp, False
+
+
+def _field_converter(tp: Any, codecs: Codecs) -> Callable[[Any], Any] | None:
+    """The converter for a field type (applied to non-NULL values only), None when values arrive as they are."""
+    inner, _ = _strip_none(tp)
+    if _is_json(inner):
+        return codecs.json_in
+    if inner is datetime:
+        return codecs.ts_in
+    if inner is bool:
+        return codecs.bool_in
+    if isinstance(inner, type) and issubclass(inner, enum.Enum):
+        return inner
+    # str, int and float arrive as such from every driver; a column that does not (a MySQL SUM is a Decimal)
+    # says so with a decode override.
+    return None
+
+
+def decoder(decl: Declared[Any], q: Query, codecs: Codecs) -> Callable[[Any], Any]:
+    """The function turning one row of `q` into `decl.record`, generated once as straight-line code (as fast as
+    a hand-written `Thread(r[0], r[1], ...)`), with NULLs passed through for optional fields."""
+    record = decl.record
+    if record is None or isinstance(decl, Raw):
+        return _identity
+    if not (isinstance(record, type) and issubclass(record, msgspec.Struct)):
+        conv = _field_converter(record, codecs)
+        if conv is None:
+            return _first
+        return lambda r: None if r[0] is None else conv(r[0])  # type: ignore[misc]
+    hints = typing.get_type_hints(record)
+    env: dict[str, Any] = {"_Record": record, "_corrupt": _corrupt_row, "_q": q.name}
+    args: list[str] = []
+    for i, f in enumerate(msgspec.structs.fields(record)):
+        override = decl.decode_overrides.get(f.name)
+        if override is not None:
+            env[f"_c{i}"] = override
+            args.append(f"_c{i}(r[{i}])")
+            continue
+        conv = _field_converter(hints[f.name], codecs)
+        if conv is None:
+            args.append(f"r[{i}]")
+            continue
+        env[f"_c{i}"] = conv
+        args.append(f"(None if r[{i}] is None else _c{i}(r[{i}]))")
+    src = (
+        "def decode(r):\n"
+        "    try:\n"
+        f"        return _Record({', '.join(args)})\n"
+        "    except Exception as e:\n"
+        "        raise _corrupt(_q, r, e) from e\n"
+    )
+    exec(compile(src, f"<rawstore decoder {q.name} {q.dialect}>", "exec"), env)
+    fn: Callable[[Any], Any] = env["decode"]
+    return fn
+
+
+def _identity(r: Any) -> Any:
+    return r
+
+
+def _first(r: Any) -> Any:
+    return r[0]
+
+
+def _corrupt_row(query: str, row: Any, exc: Exception) -> DatabaseError:
+    row_id = row[0] if row else None
+    return DatabaseError(f"query {query}: row {row_id!r} cannot be decoded: {type(exc).__name__}: {exc}")
