@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from decimal import Context as DecimalContext
@@ -21,9 +21,9 @@ import msgspec
 from .ai_records import AICall, AICallStats, ModelStats
 from .context import Context
 from .cursor import decode_cursor, encode_cursor
-from .drivers.base import Row
 from .errors import ConnectionLost, DatabaseError, InvalidInput, RawstoreError
 from .ids import uuid7
+from .queryset import Batch, Exec, Many, One, QuerySet
 from .records import Page
 from .timeutil import MAX_TS, MIN_TS, utcnow
 from .validate import (
@@ -54,7 +54,6 @@ _MAX_ID = "\U0010ffff" * 2
 _DEC = DecimalContext(prec=60, rounding=ROUND_HALF_EVEN)
 _DEC_NANOS = Decimal(NANOS)
 _JSON = msgspec.json.Encoder()
-_decode = msgspec.json.decode
 _FIELDS = (
     "tenant_id",
     "id",
@@ -139,6 +138,40 @@ def _prefix_range(prefix: object) -> tuple[str, str]:
     return prefix, prefix + _TOP * (MAX_TOPIC + 1 - len(prefix))
 
 
+class _ModelTotals(msgspec.Struct, gc=False):
+    """One row of the stats query: the totals of one model key (sums arrive as Decimal on some databases)."""
+
+    model_key: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_nanos: int
+
+
+def _cost(nanos: Any) -> float:
+    return int(nanos) / NANOS
+
+
+_TOTALS: dict[str, Callable[[Any], Any]] = dict.fromkeys(("calls", "input_tokens", "output_tokens", "cost_nanos"), int)
+_CALL: dict[str, Callable[[Any], Any]] = {"input_tokens": int, "output_tokens": int, "cost": _cost}
+
+
+class AICallQueries(QuerySet, domain="ai_calls"):
+    """The queries of sql/<dialect>/ai_calls.sql and what their rows decode to."""
+
+    insert_calls = Batch()
+    record_batch = Exec()
+    is_recorded = One(int)
+    stats = Many(_ModelTotals, decode=_TOTALS)
+    get_call = One(AICall, decode=_CALL)
+    calls_asc = Many(AICall, decode=_CALL)
+    calls_desc = Many(AICall, decode=_CALL)
+
+
+Q = AICallQueries
+_PAGES = {"asc": Q.calls_asc, "desc": Q.calls_desc}
+
+
 class AICallLog:
     """The AI call log of the current tenant. Reach it as `store.ai_calls` (it is not available on transactions).
 
@@ -152,8 +185,8 @@ class AICallLog:
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        self._q_insert = ctx.q("ai_calls.insert_calls")
-        order = self._q_insert.compiled.order
+        self._insert = ctx[Q.insert_calls]
+        order = self._insert.query.compiled.order
         self._positions = None if order == _FIELDS else [_FIELDS.index(n) for n in order]
         # Rows logged and not yet written, in logging order; `_logged` counts every row ever appended and `_done`
         # those that left the buffer for good (written, or rejected by the database), so a flush waits for exactly
@@ -331,7 +364,7 @@ class AICallLog:
 
     async def _write(self, rows: list[tuple[Any, ...]]) -> None:
         async with self._ctx.write() as conn:
-            await conn.q_batch_rows(self._q_insert, self._ordered(rows))
+            await conn.batch(self._insert, self._ordered(rows))
 
     async def _drain(self, target: int) -> None:
         """Write buffered rows, oldest first, until every row logged before `target` left the buffer.
@@ -426,22 +459,21 @@ class AICallLog:
             raise InvalidInput("results holds too many calls")
         rows = self._ordered(rows)
         async with self._ctx.write() as conn:
-            marked = await conn.q_execute(
-                self._ctx.q("ai_calls.record_batch"), {"tenant_id": t, "batch_id": batch_id, "calls": len(rows)}
+            marked = await conn.run(
+                self._ctx[Q.record_batch], {"tenant_id": t, "batch_id": batch_id, "calls": len(rows)}
             )
             if marked == 0:
                 return False
             step = max(1, self.batch_size)
             for i in range(0, len(rows), step):
-                await conn.q_batch_rows(self._q_insert, rows[i : i + step])
+                await conn.batch(self._insert, rows[i : i + step])
         return True
 
     async def is_recorded(self, batch_id: str) -> bool:
         """Whether `log_batch_results` recorded this batch id in the current tenant (a primary-key lookup)."""
         t = self._ctx.tenant()
         check_id(batch_id, "batch_id")
-        row = await self._ctx.fetchrow(self._ctx.q("ai_calls.is_recorded"), {"tenant_id": t, "batch_id": batch_id})
-        return row is not None
+        return await self._ctx.one(Q.is_recorded, {"tenant_id": t, "batch_id": batch_id}) is not None
 
     # -- reads -------------------------------------------------------------------------------------------------
 
@@ -461,37 +493,16 @@ class AICallLog:
         lo, hi = _prefix_range(topic_prefix)
         await self._settle()
         async with self._ctx.plain() as conn:
-            rows = await conn.q_fetch(self._ctx.q("ai_calls.stats"), {"tenant_id": t, "prefix": lo, "prefix_end": hi})
+            rows = await conn.many(self._ctx[Q.stats], {"tenant_id": t, "prefix": lo, "prefix_end": hi})
         per_model: dict[str, ModelStats] = {}
         calls = tokens_in = tokens_out = nanos = 0
-        for r in rows:
-            n, i, o, c = int(r[1]), int(r[2]), int(r[3]), int(r[4])
-            per_model[r[0]] = ModelStats(n, i, o, c / NANOS)
-            calls += n
-            tokens_in += i
-            tokens_out += o
-            nanos += c
+        for m in rows:
+            per_model[m.model_key] = ModelStats(m.calls, m.input_tokens, m.output_tokens, m.cost_nanos / NANOS)
+            calls += m.calls
+            tokens_in += m.input_tokens
+            tokens_out += m.output_tokens
+            nanos += m.cost_nanos
         return AICallStats(calls, tokens_in, tokens_out, nanos / NANOS, per_model)
-
-    def _call(self, r: Row) -> AICall:
-        meta = r[10]
-        try:
-            return AICall(
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                int(r[7]),
-                int(r[8]),
-                int(r[9]) / NANOS,
-                None if meta is None else _decode(meta),
-                r[0],
-                self._ctx.ts_in(r[11]),
-            )
-        except (msgspec.DecodeError, ValueError, TypeError) as e:
-            raise DatabaseError(f"stored AI call {r[0]!r} cannot be decoded (written outside rawstore?): {e}") from e
 
     async def get_call(self, call_id: str) -> AICall | None:
         """One call of the current tenant by id (cost as a float, created_at in UTC), or None."""
@@ -499,8 +510,7 @@ class AICallLog:
         if not plain_id(call_id):
             check_id(call_id, "call_id")
         await self._settle()
-        row = await self._ctx.fetchrow(self._ctx.q("ai_calls.get_call"), {"tenant_id": t, "id": call_id})
-        return None if row is None else self._call(row)
+        return await self._ctx.one(Q.get_call, {"tenant_id": t, "id": call_id})
 
     async def list_calls(
         self, topic: str, *, direction: Direction = "asc", limit: int = 100, cursor: str | None = None
@@ -526,11 +536,11 @@ class AICallLog:
             "c_id": c_id,
             "limit": limit + 1,
         }
-        rows: list[Row] = []
+        rows: list[AICall] = []
         if limit:
             async with self._ctx.plain() as conn:
-                rows = await conn.q_fetch(self._ctx.q(f"ai_calls.calls_{direction}"), values)
-        items = [self._call(r) for r in rows[:limit]]
+                rows = await conn.many(self._ctx[_PAGES[direction]], values)
+        items = rows[:limit]
         has_more = len(rows) > limit
         nxt = None
         if has_more:

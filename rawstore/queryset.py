@@ -220,7 +220,9 @@ def decoder(decl: Declared[Any], q: Query, codecs: Codecs) -> Callable[[Any], An
             return _first
         return lambda r: None if r[0] is None else conv(r[0])  # type: ignore[misc]
     hints = typing.get_type_hints(record)
+    names = list(record.__struct_fields__)
     env: dict[str, Any] = {"_Record": record, "_corrupt": _corrupt_row, "_q": q.name}
+    env["_id"] = names.index("id") if "id" in names else 0
     args: list[str] = []
     for i, f in enumerate(msgspec.structs.fields(record)):
         override = decl.decode_overrides.get(f.name)
@@ -239,7 +241,7 @@ def decoder(decl: Declared[Any], q: Query, codecs: Codecs) -> Callable[[Any], An
         "    try:\n"
         f"        return _Record({', '.join(args)})\n"
         "    except Exception as e:\n"
-        "        raise _corrupt(_q, r, e) from e\n"
+        "        raise _corrupt(_q, r[_id] if len(r) > _id else None, e) from e\n"
     )
     exec(compile(src, f"<rawstore decoder {q.name} {q.dialect}>", "exec"), env)
     fn: Callable[[Any], Any] = env["decode"]
@@ -254,6 +256,8 @@ def _first(r: Any) -> Any:
     return r[0]
 
 
-def _corrupt_row(query: str, row: Any, exc: Exception) -> DatabaseError:
-    row_id = row[0] if row else None
-    return DatabaseError(f"query {query}: row {row_id!r} cannot be decoded: {type(exc).__name__}: {exc}")
+def _corrupt_row(query: str, row_id: Any, exc: Exception) -> DatabaseError:
+    # A row written by rawstore always decodes; one edited by another tool may not, and must still leave typed.
+    return DatabaseError(
+        f"query {query}: row {row_id!r} cannot be decoded (written outside rawstore?): {type(exc).__name__}: {exc}"
+    )

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from .ai_calls import AICallLog
+from .ai_calls import AICallLog, AICallQueries
 from .context import Context, TxContext
 from .drivers.base import Connection, Driver
 from .errors import ConfigError
@@ -139,7 +139,7 @@ class Transaction:
 
 
 # Every domain's declared queries, bound to the store's dialect at connect().
-QUERY_SETS: tuple[type[QuerySet], ...] = (MemoryQueries,)
+QUERY_SETS: tuple[type[QuerySet], ...] = (MemoryQueries, AICallQueries)
 
 
 def codecs(driver: Driver) -> Codecs:

@@ -35,6 +35,7 @@ TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 # SQLite result codes (extended ones where they say more). Codes, never message text, decide.
 _CONSTRAINT_FOREIGNKEY = 787
 _CONSTRAINT_INVALID = {275, 1299}  # CHECK, NOTNULL
+_CONSTRAINT_TRIGGER = 1811
 _BUSY = {5, 6}  # primary BUSY and LOCKED, with every extended code (BUSY_SNAPSHOT, BUSY_TIMEOUT, LOCKED_...)
 _LOST = {10, 14, 26}  # primary IOERR, CANTOPEN, NOTADB
 
@@ -50,6 +51,10 @@ def translate(exc: BaseException, sql: str = "", *, closed: bool = False) -> Raw
         if code == _CONSTRAINT_FOREIGNKEY:
             return Conflict(msg) if deletes(sql) else NotFound(msg)
         if code in _CONSTRAINT_INVALID:
+            return InvalidInput(msg)
+        if code == _CONSTRAINT_TRIGGER and str(exc).startswith("CHECK constraint failed"):
+            # A trigger's RAISE() carries no code of its own, only its message: the one place a message decides,
+            # so that an application trigger can refuse a value the way a CHECK constraint would.
             return InvalidInput(msg)
         return Conflict(msg)
     if isinstance(exc, (sqlite3.DataError, OverflowError)):

@@ -23,29 +23,30 @@ SELECT 1 FROM {schema}rs_ai_batches WHERE tenant_id = :tenant_id AND batch_id = 
 -- name: stats
 -- Count, tokens and exact cost per model key over the topics in [prefix, prefix_end): an index range on
 -- (tenant_id, topic) that holds exactly the topics starting with the prefix.
-SELECT model_key, count(*), sum(input_tokens), sum(output_tokens), sum(cost_nanos)
+SELECT model_key, count(*) AS calls, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+       sum(cost_nanos) AS cost_nanos
 FROM {schema}rs_ai_calls
 WHERE tenant_id = :tenant_id AND topic >= :prefix AND topic < :prefix_end
 GROUP BY model_key ORDER BY model_key
 
 -- name: get_call
 -- One call by id.
-SELECT id, topic, call_type, model_key, model_id, prompt, response, input_tokens, output_tokens, cost_nanos,
-       metadata::text, created_at
+SELECT topic, call_type, model_key, model_id, prompt, response, input_tokens, output_tokens, cost_nanos AS cost,
+       metadata::text AS metadata, id, created_at
 FROM {schema}rs_ai_calls WHERE tenant_id = :tenant_id AND id = :id
 
 -- name: calls_asc
 -- A page of one topic's calls by (created_at, id) ascending, after the cursor.
-SELECT id, topic, call_type, model_key, model_id, prompt, response, input_tokens, output_tokens, cost_nanos,
-       metadata::text, created_at
+SELECT topic, call_type, model_key, model_id, prompt, response, input_tokens, output_tokens, cost_nanos AS cost,
+       metadata::text AS metadata, id, created_at
 FROM {schema}rs_ai_calls
 WHERE tenant_id = :tenant_id AND topic = :topic AND created_at >= :c_ts AND (created_at > :c_ts OR id > :c_id)
 ORDER BY created_at, id LIMIT :limit
 
 -- name: calls_desc
 -- A page of one topic's calls by (created_at, id) descending, after the cursor.
-SELECT id, topic, call_type, model_key, model_id, prompt, response, input_tokens, output_tokens, cost_nanos,
-       metadata::text, created_at
+SELECT topic, call_type, model_key, model_id, prompt, response, input_tokens, output_tokens, cost_nanos AS cost,
+       metadata::text AS metadata, id, created_at
 FROM {schema}rs_ai_calls
 WHERE tenant_id = :tenant_id AND topic = :topic AND created_at <= :c_ts AND (created_at < :c_ts OR id < :c_id)
 ORDER BY created_at DESC, id DESC LIMIT :limit
