@@ -32,6 +32,7 @@ class Context:
         self.bound = bound
         self.tenancy = tenancy
         self.dialect = driver.dialect
+        self.capabilities = driver.capabilities
         self.ts_out = driver.ts_out
         self.ts_in = driver.ts_in
         # State a domain keeps per Store (settings, wake-up events), seen by its transactions too.

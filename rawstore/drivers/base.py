@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
+import msgspec
+
 from ..errors import DatabaseError
 from ..queryset import Bound
 from ..sqlfiles import Dialect, Query, Style, compile_sql
@@ -198,11 +200,29 @@ class Listener(abc.ABC):
         """Stop listening and close the session."""
 
 
+class Capabilities(msgspec.Struct, frozen=True):
+    """What a database offers beyond the SQL text, declared by its driver: domain code asks these, never the
+    dialect's name.
+
+    - `update_returning`: `UPDATE … RETURNING` (else a claim is a locking SELECT, then an UPDATE by key);
+    - `skip_locked`: `FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait for each other;
+    - `listen_notify`: a session can wait for notifications (PostgreSQL LISTEN, not through PgBouncer);
+    - `vector`, `full_text`: native vector similarity and full-text search (the semantic-memory domain).
+    """
+
+    update_returning: bool
+    skip_locked: bool
+    listen_notify: bool
+    vector: bool = False
+    full_text: bool = False
+
+
 class Driver(abc.ABC):
     """A pool of connections to one database."""
 
     dialect: Dialect
     style: Style
+    capabilities: Capabilities
 
     @abc.abstractmethod
     async def open(self) -> None: ...

@@ -23,7 +23,7 @@ from ..errors import (
     SerializationFailure,
 )
 from ..sqlfiles import Query
-from .base import Connection, Driver, Row, missing_table
+from .base import Capabilities, Connection, Driver, Row, missing_table
 
 # MySQL/MariaDB error numbers -> error. Numbers, never message text, decide.
 _CODES: dict[int, Callable[[str], RawstoreError]] = {
@@ -153,6 +153,8 @@ def ts_in(v: datetime) -> datetime:
 class MyDriver(Driver):
     dialect = "mysql"
     style = "format"
+    # MariaDB has no RETURNING on UPDATE, and no notifications.
+    capabilities = Capabilities(update_returning=False, skip_locked=True, listen_notify=False)
     ts_out = staticmethod(ts_out)
     ts_in = staticmethod(ts_in)
 

@@ -24,7 +24,7 @@ from ..errors import (
     SerializationFailure,
 )
 from ..sqlfiles import Query
-from .base import Connection, Driver, Listener, Row, _trace, deletes, missing_table
+from .base import Capabilities, Connection, Driver, Listener, Row, _trace, deletes, missing_table
 
 # SQLSTATE -> error, exact codes first, then two-character classes. Codes, never message text, decide.
 _PG_CODES: dict[str, Callable[[str], RawstoreError]] = {
@@ -204,6 +204,8 @@ class PgDriver(Driver):
         self.min_size = min_size
         self.max_size = max_size
         self.pgbouncer = pgbouncer
+        # LISTEN needs a session of its own: through PgBouncer's transaction pooling it would land on any server.
+        self.capabilities = Capabilities(update_returning=True, skip_locked=True, listen_notify=not pgbouncer)
         self.connect_timeout = connect_timeout
         self._idle: collections.deque[Any] = collections.deque()
         self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()

@@ -26,7 +26,7 @@ from ..errors import (
     SerializationFailure,
 )
 from ..sqlfiles import Query
-from .base import Connection, Driver, Row, _trace, deletes, missing_table
+from .base import Capabilities, Connection, Driver, Row, _trace, deletes, missing_table
 
 T = TypeVar("T")
 TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
@@ -149,6 +149,8 @@ def ts_in(v: str) -> datetime:
 class LiteDriver(Driver):
     dialect = "sqlite"
     style = "qmark"
+    # One writer at a time (BEGIN IMMEDIATE): there is nothing to skip, and no notifications.
+    capabilities = Capabilities(update_returning=True, skip_locked=False, listen_notify=False)
     ts_out = staticmethod(ts_out)
     ts_in = staticmethod(ts_in)
 
