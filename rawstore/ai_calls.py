@@ -159,7 +159,7 @@ _CALL: dict[str, Callable[[Any], Any]] = {"input_tokens": int, "output_tokens": 
 class AICallQueries(QuerySet, domain="ai_calls"):
     """The queries of sql/<dialect>/ai_calls.sql and what their rows decode to."""
 
-    insert_calls = Batch()
+    insert_calls = Batch(fields=_FIELDS)
     record_batch = Exec()
     is_recorded = One(int)
     stats = Many(_ModelTotals, decode=_TOTALS)
@@ -186,8 +186,6 @@ class AICallLog:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
         self._insert = ctx[Q.insert_calls]
-        order = self._insert.query.compiled.order
-        self._positions = None if order == _FIELDS else [_FIELDS.index(n) for n in order]
         # Rows logged and not yet written, in logging order; `_logged` counts every row ever appended and `_done`
         # those that left the buffer for good (written, or rejected by the database), so a flush waits for exactly
         # the rows logged before it.
@@ -282,12 +280,6 @@ class AICallLog:
             self._ctx.ts_out(created),
         )
 
-    def _ordered(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        pos = self._positions
-        if pos is None:
-            return rows
-        return [tuple(r[p] for p in pos) for r in rows]
-
     # -- logging -----------------------------------------------------------------------------------------------
 
     def log_call(self, call: AICall) -> str:
@@ -364,7 +356,7 @@ class AICallLog:
 
     async def _write(self, rows: list[tuple[Any, ...]]) -> None:
         async with self._ctx.write() as conn:
-            await conn.batch(self._insert, self._ordered(rows))
+            await conn.batch(self._insert, rows)
 
     async def _drain(self, target: int) -> None:
         """Write buffered rows, oldest first, until every row logged before `target` left the buffer.
@@ -457,7 +449,6 @@ class AICallLog:
         rows = [self._row(t, c, now, f"results[{i}]", batch_id) for i, c in enumerate(results)]
         if len(rows) > MAX_TOKENS:  # pragma: no cover - the calls column is an INT
             raise InvalidInput("results holds too many calls")
-        rows = self._ordered(rows)
         async with self._ctx.write() as conn:
             marked = await conn.run(
                 self._ctx[Q.record_batch], {"tenant_id": t, "batch_id": batch_id, "calls": len(rows)}

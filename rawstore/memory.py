@@ -15,7 +15,6 @@ from .errors import Conflict, InvalidInput, NotFound
 from .ids import uuid7
 from .queryset import Batch, Exec, Many, One, QuerySet, Raw, Scalar
 from .records import Include, Message, MessageUpdate, Page, Resource, Thread
-from .sqlfiles import Query
 from .timeutil import MAX_TS, MIN_TS, utcnow
 from .validate import (
     MAX_SHORT,
@@ -48,14 +47,6 @@ _JSON = msgspec.json.Encoder()
 _MESSAGE_FIELDS = ("tenant_id", "id", "thread_id", "role", "type", "content", "resource_id", "created_at")
 
 
-def _in_order(q: Query, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    order = q.compiled.order
-    if order == _MESSAGE_FIELDS:
-        return rows
-    pos = [_MESSAGE_FIELDS.index(n) for n in order]
-    return [tuple(r[p] for p in pos) for r in rows]
-
-
 def _position(cursor: str | None, kind: str, direction: str, lo: datetime, hi: datetime) -> tuple[datetime, str]:
     """The (sort value, id) a page starts strictly after: the cursor's, or just outside [lo, hi]."""
     if cursor is not None:
@@ -85,8 +76,8 @@ class MemoryQueries(QuerySet, domain="memory"):
     delete_thread = Exec()
     delete_thread_messages = Exec()
     touch_threads = Exec()
-    insert_new_messages = Batch()
-    upsert_messages = Batch()
+    insert_new_messages = Batch(fields=_MESSAGE_FIELDS)
+    upsert_messages = Batch(fields=_MESSAGE_FIELDS)
     existing_messages = Raw()  # (id, thread_id, created_at): created_at is decoded only for ids that existed
     get_messages = Many(Message)
     lock_messages = Many(Message)
@@ -341,14 +332,14 @@ class MemoryStore:
             old: dict[str, tuple[str, Any]] = {}
             # New ids are the common case: insert them without looking anything up first (a lookup costs as much
             # as the insert's own index probes). Only when some ids existed, read what they were and upsert.
-            if await conn.batch(b_new, _in_order(b_new.query, rows)) != len(rows):
+            if await conn.batch(b_new, rows) != len(rows):
                 for chunk in _chunks(ids):
                     for mid, th, created in await conn.many(
                         self._ctx[Q.existing_messages], {"tenant_id": t, "ids": list(chunk)}
                     ):
                         old[mid] = (th, created)
                 await self._touch(conn, t, {th for th, _ in old.values()} - threads, now)
-                await conn.batch(b_upsert, _in_order(b_upsert.query, rows))
+                await conn.batch(b_upsert, rows)
         out: list[Message] = []
         for mid, m in source.items():
             prev = old.get(mid)
@@ -634,7 +625,7 @@ class MemoryStore:
             ]
             by_id, _ = self._message_rows(t, copies)
             b_new = self._ctx[Q.insert_new_messages]
-            rows = _in_order(b_new.query, list(by_id.values()))
+            rows = list(by_id.values())
             for i in range(0, len(rows), _CHUNK):
                 await conn.batch(b_new, rows[i : i + _CHUNK])
         return thread, copies

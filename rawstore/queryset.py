@@ -89,10 +89,17 @@ class Exec(Declared[None]):
 
 
 class Batch(Declared[None]):
-    """A statement run for many rows in one round trip (a `name[]` query sends one array per column)."""
+    """A statement run for many rows in one round trip (a `name[]` query sends one array per column).
 
-    def __init__(self) -> None:
+    `fields` names the values of each row the domain builds, in its order; binding maps them to the SQL's
+    placeholder order once, so every dialect's SQL may list its columns as it likes.
+    """
+
+    __slots__ = ("fields",)
+
+    def __init__(self, *, fields: Sequence[str] | None = None) -> None:
         super().__init__(None)
+        self.fields = tuple(fields) if fields is not None else None
 
 
 class Raw(Declared[tuple[Any, ...]]):
@@ -119,13 +126,22 @@ class QuerySet:
 
 
 class Bound(Generic[R]):
-    """One declaration bound to one dialect: the parsed query and its row decoder."""
+    """One declaration bound to one dialect: the parsed query, its row decoder, and for a batch declared with
+    `fields` the positions that put a row's values in placeholder order (None: already in order)."""
 
-    __slots__ = ("decode", "query")
+    __slots__ = ("decode", "positions", "query")
 
-    def __init__(self, query: Query, decode: Callable[[Any], R]) -> None:
+    def __init__(self, query: Query, decode: Callable[[Any], R], positions: tuple[int, ...] | None = None) -> None:
         self.query = query
         self.decode = decode
+        self.positions = positions
+
+    def arrange(self, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+        """Rows in the declared field order, reordered into this dialect's placeholder order."""
+        pos = self.positions
+        if pos is None:
+            return rows
+        return [tuple(r[p] for p in pos) for r in rows]
 
 
 def bind(sets: Sequence[type[QuerySet]], queries: Mapping[str, Query], codecs: Codecs) -> list[Bound[Any] | None]:
@@ -151,7 +167,7 @@ def bind(sets: Sequence[type[QuerySet]], queries: Mapping[str, Query], codecs: C
                 continue
             if q.array_batch and not isinstance(decl, Batch):
                 raise ConfigError(f"{q.origin}: {decl.key} is a `name[]` array batch but is declared {decl!r}")
-            out[decl.slot] = Bound(q, decoder(decl, q, codecs))
+            out[decl.slot] = Bound(q, decoder(decl, q, codecs), _positions(decl, q))
         undeclared.extend(f"{s.domain}.{n}" for n in sorted(in_file - set(s.declared)))
     if missing or undeclared:
         dialect = next(iter(queries.values())).dialect if queries else "?"
@@ -162,6 +178,18 @@ def bind(sets: Sequence[type[QuerySet]], queries: Mapping[str, Query], codecs: C
             parts.append(f"in sql/{dialect}/ but never declared: {', '.join(undeclared)}")
         raise ConfigError("query sets and SQL files disagree: " + "; ".join(parts))
     return out
+
+
+def _positions(decl: Declared[Any], q: Query) -> tuple[int, ...] | None:
+    if not isinstance(decl, Batch) or decl.fields is None:
+        return None
+    order = q.compiled.order
+    unknown = [n for n in order if n not in decl.fields]
+    if unknown:
+        raise ConfigError(f"{q.origin}: {decl.key} uses :{', :'.join(unknown)}, not among its declared fields")
+    if order == decl.fields:
+        return None
+    return tuple(decl.fields.index(n) for n in order)
 
 
 # -- row decoding -----------------------------------------------------------------------------------------------

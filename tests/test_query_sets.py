@@ -138,3 +138,33 @@ def test_bound_is_typed() -> None:
     # A compile-time check as much as a runtime one: mypy sees Bound[Thread] here.
     b: Bound[Thread] | None = None
     assert b is None
+
+
+def test_batch_rows_are_arranged_into_each_dialects_placeholder_order() -> None:
+    from rawstore.queryset import Bound
+
+    class Q(QuerySet, domain="memory"):
+        insert_new_messages = Batch(
+            fields=("created_at", "content", "type", "role", "thread_id", "id", "tenant_id", "resource_id")
+        )
+
+    for dialect in DIALECTS:
+        query = load_queries(dialect)["memory.insert_new_messages"]
+        from rawstore.queryset import _positions
+
+        b: Bound[None] = Bound(query, lambda r: r, _positions(Q.insert_new_messages, query))
+        row = ("c", "{}", "v2", "user", "t", "m", "tn", None)
+        (arranged,) = b.arrange([row])
+        assert dict(zip(query.compiled.order, arranged, strict=True)) == dict(
+            zip(Q.insert_new_messages.fields or (), row, strict=True)
+        )
+
+
+def test_a_batch_placeholder_outside_its_fields_is_named() -> None:
+    class Q(QuerySet, domain="memory"):
+        insert_new_messages = Batch(fields=("tenant_id", "id"))
+
+    from rawstore.queryset import _positions
+
+    with pytest.raises(rawstore.ConfigError, match=r"memory\.insert_new_messages uses :"):
+        _positions(Q.insert_new_messages, load_queries("sqlite")["memory.insert_new_messages"])

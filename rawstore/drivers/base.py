@@ -138,8 +138,8 @@ class Connection(abc.ABC):
         return await self.q_execute(b.query, values)
 
     async def batch(self, b: Bound[None], rows: Sequence[Sequence[Any]]) -> int:
-        """Execute a declared batch statement for many rows (see q_batch_rows)."""
-        return await self.q_batch_rows(b.query, rows)
+        """Execute a declared batch statement for many rows, each in its declared field order (see q_batch_rows)."""
+        return await self.q_batch_rows(b.query, b.arrange(rows))
 
     # -- the application's own SQL with :name placeholders -------------------------------------------
 
