@@ -258,12 +258,15 @@ def decoder(decl: Declared[Any], q: Query, codecs: Codecs) -> Callable[[Any], An
             env[f"_c{i}"] = override
             args.append(f"_c{i}(r[{i}])")
             continue
-        conv = _field_converter(hints[f.name], codecs)
+        tp = hints[f.name]
+        conv = _field_converter(tp, codecs)
         if conv is None:
             args.append(f"r[{i}]")
             continue
         env[f"_c{i}"] = conv
-        args.append(f"(None if r[{i}] is None else _c{i}(r[{i}]))")
+        # A field that cannot hold None comes from a NOT NULL column: no test needed (a NULL there fails to decode).
+        nullable = tp is Any or _strip_none(tp)[1]
+        args.append(f"(None if r[{i}] is None else _c{i}(r[{i}]))" if nullable else f"_c{i}(r[{i}])")
     src = (
         "def decode(r):\n"
         "    try:\n"
