@@ -22,7 +22,7 @@ from .queryset import Codecs, QuerySet, bind
 from .sqlfiles import Dialect, load_queries
 from .tenancy import TenancyMode
 from .url import Target, check_schema, missing_extra, parse_url
-from .workflows import WorkflowStore
+from .workflows import WorkflowQueries, WorkflowStore
 
 
 class Record:
@@ -139,7 +139,7 @@ class Transaction:
 
 
 # Every domain's declared queries, bound to the store's dialect at connect().
-QUERY_SETS: tuple[type[QuerySet], ...] = (MemoryQueries, AICallQueries)
+QUERY_SETS: tuple[type[QuerySet], ...] = (MemoryQueries, AICallQueries, WorkflowQueries)
 
 
 def codecs(driver: Driver) -> Codecs:

@@ -53,6 +53,7 @@ WHERE tenant_id = :tenant_id AND id = :id AND status = 'PENDING'
 -- Claim the next PENDING run (priority DESC, then oldest) in one statement; SKIP LOCKED lets concurrent claimers
 -- take different runs. NO KEY UPDATE is the lock the UPDATE itself takes: inserts of stages, logs or jobs that
 -- reference the run (their foreign-key checks take KEY SHARE) do not wait for it.
+-- The row has get_run's columns, in its order: rawstore decodes it with get_run's decoder.
 UPDATE {schema}rs_workflow_runs SET status = 'RUNNING', started_at = now(), version = version + 1, updated_at = now()
 WHERE tenant_id = :tenant_id AND status = 'PENDING' AND id = (
     SELECT id FROM {schema}rs_workflow_runs WHERE tenant_id = :tenant_id AND status = 'PENDING'
