@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .ai_calls import AICallLog
 from .ai_records import AICall, AICallStats, ModelStats
+from .drivers.base import Capabilities
 from .enums import ArtifactType, LogLevel, Status
 from .errors import (
     ConfigError,
@@ -42,6 +43,7 @@ __all__ = [
     "AICallLog",
     "AICallStats",
     "ArtifactType",
+    "Capabilities",
     "ConfigError",
     "Conflict",
     "ConnectionLost",

@@ -13,7 +13,7 @@ import msgspec
 
 from .ai_calls import AICallLog, AICallQueries
 from .context import Context, TxContext
-from .drivers.base import Connection, Driver
+from .drivers.base import Capabilities, Connection, Driver
 from .errors import ConfigError
 from .jobs import JobQueue
 from .memory import MemoryQueries, MemoryStore
@@ -166,6 +166,11 @@ class Store:
     def dialect(self) -> Dialect:
         """ "postgres", "mysql" or "sqlite"."""
         return self._driver.dialect
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this database offers beyond SQL text (UPDATE … RETURNING, SKIP LOCKED, LISTEN/NOTIFY, ...)."""
+        return self._driver.capabilities
 
     @property
     def tenancy(self) -> TenancyMode:

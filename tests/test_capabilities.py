@@ -1,0 +1,39 @@
+"""Each driver's declared capabilities are true of its database: what it claims works, what it denies is absent."""
+
+from __future__ import annotations
+
+import pytest
+
+import rawstore
+from tests import dbs
+
+TABLE = "app_caps"
+
+
+async def test_declared_capabilities_hold(backend: str, store: rawstore.Store) -> None:
+    caps = store.capabilities
+    assert isinstance(caps, rawstore.Capabilities)
+    await dbs.ddl(store, f"CREATE TABLE {TABLE} (id INTEGER NOT NULL PRIMARY KEY, n INTEGER NOT NULL)")
+    try:
+        async with store.transaction() as tx:
+            await tx.execute(f"INSERT INTO {TABLE} (id, n) VALUES (1, 0)")
+        returning = f"UPDATE {TABLE} SET n = n + 1 WHERE id = 1 RETURNING n"
+        if caps.update_returning:
+            async with store.transaction() as tx:
+                assert [r["n"] for r in await tx.fetch(returning)] == [1]
+        else:
+            with pytest.raises(rawstore.DatabaseError):
+                async with store.transaction() as tx:
+                    await tx.fetch(returning)
+        skip = f"SELECT id FROM {TABLE} WHERE id = 1 FOR UPDATE SKIP LOCKED"
+        if caps.skip_locked:
+            async with store.transaction() as tx:
+                assert [r["id"] for r in await tx.fetch(skip)] == [1]
+        else:
+            with pytest.raises(rawstore.DatabaseError):
+                async with store.transaction() as tx:
+                    await tx.fetch(skip)
+    finally:
+        await dbs.ddl(store, f"DROP TABLE {TABLE}")
+    assert caps.listen_notify == (backend == "postgres")
+    assert not caps.vector and not caps.full_text
