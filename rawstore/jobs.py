@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import operator
 import random
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -14,14 +13,14 @@ from typing import Any
 import msgspec
 
 from .context import Context
-from .drivers.base import Listener, Row
+from .drivers.base import Listener
 from .enums import Status
 from .errors import DatabaseError, InvalidInput, LeaseLost, NotFound
 from .ids import uuid7
 from .job_records import Job, SuspendedJob
+from .queryset import Batch, Exec, Many, One, QuerySet
 from .validate import check_dt, check_id, check_int, check_text, encode_json, plain_id
 
-_decode = msgspec.json.decode
 _MAX_TEXT = 255
 _MAX_CLAIM = 10_000
 _CHUNK = 5_000
@@ -94,6 +93,62 @@ def _lease_pairs(jobs: object) -> list[tuple[str, str]]:
     return pairs
 
 
+class _KeyHolder(msgspec.Struct, gc=False):
+    """The pending or running job that holds a unique key."""
+
+    unique_key: str
+    id: str
+
+
+class _StatusCount(msgspec.Struct, gc=False):
+    status: Status
+    jobs: int
+
+
+class JobQueries(QuerySet, domain="jobs"):
+    """The queries of sql/<dialect>/jobs.sql and what their rows decode to."""
+
+    db_now = One(datetime)
+    enqueue = Batch()
+    enqueue_unkeyed = Batch()
+    active_ids_by_key = Many(_KeyHolder)
+    # Where the database has UPDATE ... RETURNING, a claim is one statement returning the claimed jobs; elsewhere
+    # it locks and reads the jobs as they will be once claim_mark, in the same transaction, has marked them.
+    claim_any = Many(Job)
+    claim_one_any = Many(Job)
+    claim_queue = Many(Job)
+    claim_one_queue = Many(Job)
+    claim_mark = Exec()
+    complete = Exec()
+    complete_many = Exec()
+    complete_pairs = Exec()
+    heartbeat = Exec()
+    fail = Exec()
+    suspend = Exec()
+    stale_jobs = Many(str)
+    release_stale = Exec()
+    suspended_ready = Many(SuspendedJob)
+    resume = Exec()
+    cancel = Exec()
+    run_jobs = Many(str)
+    cancel_by_run = Exec()
+    get_job = One(Job)
+    counts = Many(_StatusCount, decode={"jobs": int})
+    counts_queue = Many(_StatusCount, decode={"jobs": int})
+    prune = Exec()
+    has_due = One(int)
+
+
+Q = JobQueries
+# (one job?, a queue?) -> the claim statement
+_CLAIMS = {
+    (False, False): Q.claim_any,
+    (True, False): Q.claim_one_any,
+    (False, True): Q.claim_queue,
+    (True, True): Q.claim_one_queue,
+}
+
+
 class JobQueue:
     """A fenced job queue of the current tenant. Reach it as `store.jobs` (or `tx.jobs` inside a transaction).
 
@@ -112,13 +167,12 @@ class JobQueue:
         if shared is None:
             shared = ctx.shared["jobs"] = _Shared()
         self._s: _Shared = shared
-        # Where the dialect's claim only picks and locks rows (MariaDB: no UPDATE ... RETURNING), claim_mark marks them.
-        self._two_step = ctx.q("jobs.claim_any").picks_only
-        # MariaDB's enqueue takes the database time as a parameter (:now) instead of reading the clock in its VALUES
-        # row: aiomysql sends an executemany as multi-row INSERTs only when every value is a placeholder, and row by
-        # row otherwise (4-5x slower). There the time is read first, in the same transaction; elsewhere :now is NULL
-        # and the statement reads the clock itself.
-        self._stamp = ctx.dialect == "mysql"
+        # Without UPDATE ... RETURNING (MariaDB) a claim picks and locks rows, then claim_mark marks them.
+        self._two_step = not ctx.capabilities.update_returning
+        # Where a batch must bind every value to be sent as one multi-row INSERT (aiomysql), the database time is
+        # read first, in the same transaction, and bound as :now; elsewhere :now is NULL and the statement reads
+        # the clock itself.
+        self._stamp = ctx.capabilities.batch_binds_clock
 
     # -- settings -------------------------------------------------------------------------------------------
 
@@ -151,36 +205,6 @@ class JobQueue:
         if secs <= 0:
             raise InvalidInput("poll_interval must be positive")
         self._s.poll_interval = secs
-
-    # -- decoding ---------------------------------------------------------------------------------------------
-
-    def _job(self, r: Row) -> Job:
-        ts = self._ctx.ts_in
-        try:
-            return Job(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                Status(r[4]),
-                r[5],
-                r[6],
-                r[7],
-                _decode(r[8]),
-                ts(r[9]),
-                None if r[10] is None else ts(r[10]),
-                r[11],
-                r[12],
-                r[13],
-                None if r[14] is None else ts(r[14]),
-                None if r[15] is None else ts(r[15]),
-                None if r[16] is None else ts(r[16]),
-                r[17],
-                ts(r[18]),
-                ts(r[19]),
-            )
-        except (msgspec.DecodeError, ValueError, TypeError) as e:
-            raise DatabaseError(f"stored job {r[0]!r} cannot be decoded (written outside rawstore?): {e}") from e
 
     # -- enqueue ----------------------------------------------------------------------------------------------
 
@@ -276,15 +300,15 @@ class JobQueue:
         async with self._ctx.write() if many else self._ctx.plain() as conn:
             now = None
             if self._stamp:
-                row = await conn.q_fetchrow(self._ctx.q("jobs.db_now"), {"tenant_id": t})
-                assert row is not None
-                now = row[0]
+                clock = await conn.one(self._ctx[Q.db_now], {"tenant_id": t})
+                assert clock is not None
+                now = self._ctx.ts_out(clock)
             for _ in range(5):
                 keys = sorted({k for i in todo if (k := specs[i]["unique_key"]) is not None})
                 # Without unique keys there is nothing to skip: PostgreSQL then inserts without ON CONFLICT, whose
                 # speculative insertion costs every row (the id is a fresh UUIDv7, so a clash raises, as it should).
-                q = self._ctx.q("jobs.enqueue" if keys else "jobs.enqueue_unkeyed")
-                row_of = operator.itemgetter(*q.compiled.order)
+                b = self._ctx[Q.enqueue if keys else Q.enqueue_unkeyed]
+                row_of = b.pick
                 batch = []
                 for i in todo:
                     spec = specs[i]
@@ -294,12 +318,12 @@ class JobQueue:
                     if now is not None and spec["run_at"] is None:
                         spec["run_at"] = now
                     batch.append(row_of(spec))
-                inserted = await conn.q_batch_rows(q, batch)
+                inserted = await conn.batch(b, batch)
                 if inserted == len(todo) or not keys:
                     break
                 # Some unique keys were taken: those specs get the id of the job that holds the key now.
-                rows = await conn.q_fetch(self._ctx.q("jobs.active_ids_by_key"), {"tenant_id": t, "keys": keys})
-                holder = {r[0]: r[1] for r in rows}
+                held = await conn.many(self._ctx[Q.active_ids_by_key], {"tenant_id": t, "keys": keys})
+                holder = {h.unique_key: h.id for h in held}
                 retry = []
                 for i in todo:
                     key = specs[i]["unique_key"]
@@ -340,30 +364,30 @@ class JobQueue:
             return []
         lease = uuid.uuid4().hex
         values: dict[str, Any] = {"tenant_id": t, "worker_id": worker_id, "lease": lease, "limit": limit}
-        one = "one_" if limit == 1 else ""
-        if queue is None:
-            q = self._ctx.q(f"jobs.claim_{one}any")
-        else:
-            q = self._ctx.q(f"jobs.claim_{one}queue")
+        if queue is not None:
             values["queue"] = queue
+        claim = self._ctx[_CLAIMS[limit == 1, queue is not None]]
         if self._two_step:
             async with self._ctx.write() as conn:
-                rows = await conn.q_fetch(q, values)
-                if not rows:
+                jobs = await conn.many(claim, values)
+                if not jobs:
                     return []
-                now = rows[0][20]
-                await conn.q_execute(
-                    self._ctx.q("jobs.claim_mark"),
-                    {"tenant_id": t, "worker_id": worker_id, "lease": lease, "now": now, "ids": [r[0] for r in rows]},
+                # The picked rows already read as claimed, stamped with the pick statement's time.
+                now = jobs[0].locked_at
+                assert now is not None
+                await conn.run(
+                    self._ctx[Q.claim_mark],
+                    {
+                        "tenant_id": t,
+                        "worker_id": worker_id,
+                        "lease": lease,
+                        "now": self._ctx.ts_out(now),
+                        "ids": [j.id for j in jobs],
+                    },
                 )
-            # The rows were read under lock before the update: apply the update to them here.
-            rows = [
-                (*r[:4], "RUNNING", r[5], r[6] + 1, *r[7:12], worker_id, lease, now, now, *r[16:19], now) for r in rows
-            ]
         else:
             async with self._ctx.plain() as conn:
-                rows = await conn.q_fetch(q, values)
-        jobs = [self._job(r) for r in rows]
+                jobs = await conn.many(claim, values)
         jobs.sort(key=lambda j: (-j.priority, j.run_at, j.id))
         return jobs
 
@@ -374,18 +398,15 @@ class JobQueue:
         check_text(lease, "lease", _MAX_TEXT)
         return {"tenant_id": self._ctx.tenant(), "id": job_id, "lease": lease}
 
-    async def _fenced(self, name: str, values: dict[str, Any], verb: str) -> None:
+    async def _fenced(self, stmt: Exec, values: dict[str, Any], verb: str) -> None:
         async with self._ctx.plain() as conn:
-            n = await conn.q_execute(self._ctx.q(name), values)
+            n = await conn.run(self._ctx[stmt], values)
             if n:
                 return
-            row = await conn.q_fetchrow(
-                self._ctx.q("jobs.get_job"), {"tenant_id": values["tenant_id"], "id": values["id"]}
-            )
+            job = await conn.one(self._ctx[Q.get_job], {"tenant_id": values["tenant_id"], "id": values["id"]})
         job_id = values["id"]
-        if row is None:
+        if job is None:
             raise LeaseLost(f"cannot {verb} job {job_id!r}: it does not exist")
-        job = self._job(row)
         if job.status is Status.RUNNING and job.lease == values["lease"]:
             return  # MariaDB counts only changed rows: the same microsecond written twice changes nothing
         if job.status is Status.RUNNING:
@@ -394,14 +415,14 @@ class JobQueue:
 
     async def complete(self, job_id: str, *, lease: str) -> None:
         """Mark a job COMPLETED. Raises LeaseLost (and changes nothing) unless it is RUNNING under this lease."""
-        await self._fenced("jobs.complete", self._fence(job_id, lease), "complete")
+        await self._fenced(Q.complete, self._fence(job_id, lease), "complete")
 
     async def heartbeat(self, job_id: str, *, lease: str) -> None:
         """Renew the lease of a running job (its locked_at becomes now), so `release_stale_jobs` leaves it alone.
 
         Raises LeaseLost when the job is no longer RUNNING under this lease: the worker should stop working on it.
         """
-        await self._fenced("jobs.heartbeat", self._fence(job_id, lease), "heartbeat")
+        await self._fenced(Q.heartbeat, self._fence(job_id, lease), "heartbeat")
 
     async def fail(self, job_id: str, *, lease: str, error: str, retry: bool = False) -> None:
         """Record `error` as last_error; with `retry=True` and attempts left, the job goes back to PENDING after the
@@ -412,7 +433,7 @@ class JobQueue:
         if not isinstance(retry, bool):
             raise InvalidInput(f"retry must be a bool, got {type(retry).__name__}")
         values.update(error=error, retry=retry, **self._backoff())
-        await self._fenced("jobs.fail", values, "fail")
+        await self._fenced(Q.fail, values, "fail")
 
     async def suspend(self, job_id: str, *, lease: str, next_poll_at: datetime) -> None:
         """Park a running job as SUSPENDED until `next_poll_at` (see `get_suspended_jobs_ready_to_poll`, `resume`).
@@ -422,7 +443,7 @@ class JobQueue:
         """
         values = self._fence(job_id, lease)
         values["next_poll_at"] = self._ctx.ts_out(check_dt(next_poll_at, "next_poll_at"))
-        await self._fenced("jobs.suspend", values, "suspend")
+        await self._fenced(Q.suspend, values, "suspend")
 
     async def complete_many(self, jobs: Iterable[Job | tuple[str, str]]) -> int:
         """Complete a batch of claimed jobs (Job records, or (job_id, lease) pairs) in one round trip.
@@ -442,10 +463,10 @@ class JobQueue:
                     # One claim's batch (the usual case) shares one lease: `lease = :lease` fences every row exactly
                     # as the (id, lease) pairs would, without building and matching a string per row.
                     values: dict[str, Any] = {"tenant_id": t, "ids": ids, "lease": leases[0]}
-                    done += await conn.q_execute(self._ctx.q("jobs.complete_many"), values)
+                    done += await conn.run(self._ctx[Q.complete_many], values)
                 else:
                     values = {"tenant_id": t, "ids": ids, "leases": leases, "pairs": [f"{a}|{b}" for a, b in chunk]}
-                    done += await conn.q_execute(self._ctx.q("jobs.complete_pairs"), values)
+                    done += await conn.run(self._ctx[Q.complete_pairs], values)
         return done
 
     def _backoff(self) -> dict[str, float]:
@@ -464,12 +485,12 @@ class JobQueue:
         total = 0
         while True:
             async with self._ctx.plain() as conn:
-                rows = await conn.q_fetch(self._ctx.q("jobs.stale_jobs"), values)
+                rows = await conn.many(self._ctx[Q.stale_jobs], values)
                 if not rows:
                     return total
                 reason = f"lease expired: no heartbeat for {secs:g} s"
-                update = values | {"ids": [r[0] for r in rows], "reason": reason} | self._backoff()
-                total += await conn.q_execute(self._ctx.q("jobs.release_stale"), update)
+                update = values | {"ids": rows, "reason": reason} | self._backoff()
+                total += await conn.run(self._ctx[Q.release_stale], update)
             if len(rows) < _CHUNK:
                 return total
 
@@ -478,17 +499,16 @@ class JobQueue:
         t = self._ctx.tenant()
         check_int(limit, "limit", 0, 1_000_000)
         async with self._ctx.plain() as conn:
-            rows = await conn.q_fetch(self._ctx.q("jobs.suspended_ready"), {"tenant_id": t, "limit": limit})
-        return [SuspendedJob(r[0], r[1], r[2]) for r in rows]
+            return await conn.many(self._ctx[Q.suspended_ready], {"tenant_id": t, "limit": limit})
 
-    async def _transition(self, name: str, job_id: str) -> bool:
+    async def _transition(self, stmt: Exec, job_id: str) -> bool:
         t = self._ctx.tenant()
         check_id(job_id, "job_id")
         async with self._ctx.plain() as conn:
-            if await conn.q_execute(self._ctx.q(name), {"tenant_id": t, "id": job_id}):
+            if await conn.run(self._ctx[stmt], {"tenant_id": t, "id": job_id}):
                 return True
-            row = await conn.q_fetchrow(self._ctx.q("jobs.get_job"), {"tenant_id": t, "id": job_id})
-        if row is None:
+            job = await conn.one(self._ctx[Q.get_job], {"tenant_id": t, "id": job_id})
+        if job is None:
             raise NotFound(f"job {job_id!r} does not exist")
         return False
 
@@ -496,7 +516,7 @@ class JobQueue:
         """Put a SUSPENDED job back to PENDING, claimable at once. True if it was suspended; False if it is in
         another state (for example already resumed by another poller); NotFound if it does not exist.
         """
-        resumed = await self._transition("jobs.resume", job_id)
+        resumed = await self._transition(Q.resume, job_id)
         if resumed:
             self._s.notified(self._ctx.tenant())
         return resumed
@@ -505,7 +525,7 @@ class JobQueue:
         """Cancel a PENDING, SUSPENDED or RUNNING job (a running job's lease stops working: its worker gets
         LeaseLost). True if it was cancelled; False if it had already finished; NotFound if it does not exist.
         """
-        return await self._transition("jobs.cancel", job_id)
+        return await self._transition(Q.cancel, job_id)
 
     async def cancel_by_run(self, run_id: str) -> int:
         """Cancel every unfinished job of a workflow run; returns how many were cancelled."""
@@ -514,33 +534,31 @@ class JobQueue:
         values: dict[str, Any] = {"tenant_id": t, "workflow_run_id": run_id}
         total = 0
         async with self._ctx.plain() as conn:
-            rows = await conn.q_fetch(self._ctx.q("jobs.run_jobs"), values)
-            ids = [r[0] for r in rows]
+            ids = await conn.many(self._ctx[Q.run_jobs], values)
             for i in range(0, len(ids), _CHUNK):
-                total += await conn.q_execute(self._ctx.q("jobs.cancel_by_run"), values | {"ids": ids[i : i + _CHUNK]})
+                total += await conn.run(self._ctx[Q.cancel_by_run], values | {"ids": ids[i : i + _CHUNK]})
         return total
 
     async def get_job(self, job_id: str) -> Job | None:
         """The job, or None."""
         t = self._ctx.tenant()
         check_id(job_id, "job_id")
-        row = await self._ctx.fetchrow(self._ctx.q("jobs.get_job"), {"tenant_id": t, "id": job_id})
-        return None if row is None else self._job(row)
+        return await self._ctx.one(Q.get_job, {"tenant_id": t, "id": job_id})
 
     async def counts(self, queue: str | None = None) -> dict[Status, int]:
         """How many jobs are in each status (every Status is a key, zeros included), in one queue or all."""
         t = self._ctx.tenant()
         values: dict[str, Any] = {"tenant_id": t}
         if queue is None:
-            q = self._ctx.q("jobs.counts")
+            q = Q.counts
         else:
             values["queue"] = check_text(queue, "queue", _MAX_TEXT, blank=False)
-            q = self._ctx.q("jobs.counts_queue")
+            q = Q.counts_queue
         async with self._ctx.plain() as conn:
-            rows = await conn.q_fetch(q, values)
+            rows = await conn.many(self._ctx[q], values)
         out = dict.fromkeys(Status, 0)
-        for status, n in rows:
-            out[Status(status)] = int(n)
+        for row in rows:
+            out[row.status] = row.jobs
         return out
 
     async def prune(self, *, finished_before: datetime | timedelta) -> int:
@@ -552,16 +570,16 @@ class JobQueue:
         if isinstance(finished_before, timedelta):
             ago = _seconds(finished_before, "finished_before")
             async with self._ctx.plain() as conn:
-                row = await conn.q_fetchrow(self._ctx.q("jobs.db_now"), {"tenant_id": t})
-            assert row is not None
-            before: Any = self._ctx.ts_out(self._ctx.ts_in(row[0]) - timedelta(seconds=ago))
+                clock = await conn.one(self._ctx[Q.db_now], {"tenant_id": t})
+            assert clock is not None
+            before: Any = self._ctx.ts_out(clock - timedelta(seconds=ago))
         else:
             before = self._ctx.ts_out(check_dt(finished_before, "finished_before"))
         total = 0
-        q = self._ctx.q("jobs.prune")
+        prune = self._ctx[Q.prune]
         while True:
             async with self._ctx.plain() as conn:
-                n = await conn.q_execute(q, {"tenant_id": t, "before": before, "limit": _CHUNK})
+                n = await conn.run(prune, {"tenant_id": t, "before": before, "limit": _CHUNK})
             total += n
             if n < _CHUNK:
                 return total
@@ -605,7 +623,7 @@ class JobQueue:
             return True
 
     async def _has_due(self, t: str) -> bool:
-        return await self._ctx.fetchrow(self._ctx.q("jobs.has_due"), {"tenant_id": t}) is not None
+        return await self._ctx.one(Q.has_due, {"tenant_id": t}) is not None
 
     async def _listening(self) -> bool:
         s = self._s

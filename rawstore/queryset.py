@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import operator
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -129,12 +130,17 @@ class Bound(Generic[R]):
     """One declaration bound to one dialect: the parsed query, its row decoder, and for a batch declared with
     `fields` the positions that put a row's values in placeholder order (None: already in order)."""
 
-    __slots__ = ("decode", "positions", "query")
+    __slots__ = ("decode", "pick", "positions", "query")
 
     def __init__(self, query: Query, decode: Callable[[Any], R], positions: tuple[int, ...] | None = None) -> None:
         self.query = query
         self.decode = decode
         self.positions = positions
+        order = query.compiled.order
+        # For rows kept as mappings (by name): one itemgetter gives a row's values in placeholder order.
+        self.pick: Callable[[Mapping[str, Any]], Any] = (
+            operator.itemgetter(*order) if len(order) > 1 else (lambda m: tuple(m[n] for n in order))
+        )
 
     def arrange(self, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
         """Rows in the declared field order, reordered into this dialect's placeholder order."""
@@ -230,7 +236,8 @@ def _field_converter(tp: Any, codecs: Codecs) -> Callable[[Any], Any] | None:
     if inner is bool:
         return codecs.bool_in
     if isinstance(inner, type) and issubclass(inner, enum.Enum):
-        return inner
+        # A dict lookup costs a tenth of calling the enum class; a bad value is a KeyError, decoded as corrupt.
+        return {m.value: m for m in inner}.__getitem__
     # str, int and float arrive as such from every driver; a column that does not (a MySQL SUM is a Decimal)
     # says so with a decode override.
     return None
@@ -243,10 +250,22 @@ def decoder(decl: Declared[Any], q: Query, codecs: Codecs) -> Callable[[Any], An
     if record is None or isinstance(decl, Raw):
         return _identity
     if not (isinstance(record, type) and issubclass(record, msgspec.Struct)):
-        conv = _field_converter(record, codecs)
-        if conv is None:
+        found = _field_converter(record, codecs)
+        if found is None:
             return _first
-        return lambda r: None if r[0] is None else conv(r[0])  # type: ignore[misc]
+        conv: Callable[[Any], Any] = found
+        name = q.name
+
+        def decode_one(r: Any) -> Any:
+            v = r[0]
+            if v is None:
+                return None
+            try:
+                return conv(v)
+            except Exception as e:
+                raise _corrupt_row(name, v, e) from e
+
+        return decode_one
     hints = typing.get_type_hints(record)
     names = list(record.__struct_fields__)
     env: dict[str, Any] = {"_Record": record, "_corrupt": _corrupt_row, "_q": q.name}
@@ -259,11 +278,11 @@ def decoder(decl: Declared[Any], q: Query, codecs: Codecs) -> Callable[[Any], An
             args.append(f"_c{i}(r[{i}])")
             continue
         tp = hints[f.name]
-        conv = _field_converter(tp, codecs)
-        if conv is None:
+        field_conv = _field_converter(tp, codecs)
+        if field_conv is None:
             args.append(f"r[{i}]")
             continue
-        env[f"_c{i}"] = conv
+        env[f"_c{i}"] = field_conv
         # A field that cannot hold None comes from a NOT NULL column: no test needed (a NULL there fails to decode).
         nullable = tp is Any or _strip_none(tp)[1]
         args.append(f"(None if r[{i}] is None else _c{i}(r[{i}]))" if nullable else f"_c{i}(r[{i}])")

@@ -191,11 +191,6 @@ class Query:
     def params(self) -> frozenset[str]:
         return self.compiled.names
 
-    @property
-    def picks_only(self) -> bool:
-        """A SELECT (e.g. a `FOR UPDATE SKIP LOCKED` pick) where other dialects write and return in one statement."""
-        return self.source.lstrip("( \n").upper().startswith("SELECT")
-
 
 _HEADER = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)(?P<arr>\[\])?\s*$", re.MULTILINE)
 

@@ -15,7 +15,7 @@ from .ai_calls import AICallLog, AICallQueries
 from .context import Context, TxContext
 from .drivers.base import Capabilities, Connection, Driver
 from .errors import ConfigError
-from .jobs import JobQueue
+from .jobs import JobQueries, JobQueue
 from .memory import MemoryQueries, MemoryStore
 from .migrator import migrate as _migrate
 from .queryset import Codecs, QuerySet, bind
@@ -139,7 +139,7 @@ class Transaction:
 
 
 # Every domain's declared queries, bound to the store's dialect at connect().
-QUERY_SETS: tuple[type[QuerySet], ...] = (MemoryQueries, AICallQueries, WorkflowQueries)
+QUERY_SETS: tuple[type[QuerySet], ...] = (MemoryQueries, AICallQueries, WorkflowQueries, JobQueries)
 
 
 def codecs(driver: Driver) -> Codecs:

@@ -207,7 +207,9 @@ class Capabilities(msgspec.Struct, frozen=True):
     - `update_returning`: `UPDATE … RETURNING` (else a claim is a locking SELECT, then an UPDATE by key);
     - `skip_locked`: `FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait for each other;
     - `listen_notify`: a session can wait for notifications (PostgreSQL LISTEN, not through PgBouncer);
-    - `vector`, `full_text`: native vector similarity and full-text search (the semantic-memory domain).
+    - `vector`, `full_text`: native vector similarity and full-text search (the semantic-memory domain);
+    - `batch_binds_clock`: a batch is sent as one multi-row INSERT only when every value is bound (aiomysql), so a
+      batch that needs the database time reads it once and binds it instead of calling the clock in SQL.
     """
 
     update_returning: bool
@@ -215,6 +217,7 @@ class Capabilities(msgspec.Struct, frozen=True):
     listen_notify: bool
     vector: bool = False
     full_text: bool = False
+    batch_binds_clock: bool = False
 
 
 class Driver(abc.ABC):

@@ -15,19 +15,24 @@ VALUES (:tenant_id, :id, :queue, :workflow_run_id, :stage_id, :priority, :max_at
 
 -- name: active_ids_by_key
 -- Ids of the pending or running jobs holding these unique keys.
-SELECT unique_active, id FROM rs_jobs WHERE tenant_id = :tenant_id AND unique_active IN (:keys) AND status IN ('PENDING', 'RUNNING')
+SELECT unique_active AS unique_key, id FROM rs_jobs WHERE tenant_id = :tenant_id AND unique_active IN (:keys) AND status IN ('PENDING', 'RUNNING')
 
 -- name: claim_any
 -- Claim up to :limit due PENDING jobs (priority DESC, run_at, id) for a worker, step 1: lock them (SKIP LOCKED)
--- and read them with the database time; claim_mark then marks them in the same transaction.
-SELECT id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at, UTC_TIMESTAMP(6), :worker_id, :lease FROM rs_jobs FORCE INDEX (rs_jobs_claim_idx)
+-- and read them as claim_mark, run next in the same transaction, will leave them (RUNNING, this worker and lease,
+-- attempt + 1, the statement's time: UTC_TIMESTAMP is read once per statement).
+SELECT id, queue, workflow_run_id, stage_id, 'RUNNING' AS status, priority, attempt + 1 AS attempt, max_attempts,
+    payload, run_at, next_poll_at, unique_key, :worker_id AS worker_id, :lease AS lease, UTC_TIMESTAMP(6) AS locked_at,
+    UTC_TIMESTAMP(6) AS started_at, completed_at, last_error, created_at, UTC_TIMESTAMP(6) AS updated_at FROM rs_jobs FORCE INDEX (rs_jobs_claim_idx)
 WHERE tenant_id = :tenant_id AND status = 'PENDING' AND run_at <= UTC_TIMESTAMP(6) AND attempt < max_attempts
 ORDER BY priority DESC, run_at, id LIMIT :limit
 FOR UPDATE SKIP LOCKED
 
 -- name: claim_one_any
 -- claim_any for exactly one job.
-SELECT id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at, UTC_TIMESTAMP(6), :worker_id, :lease FROM rs_jobs FORCE INDEX (rs_jobs_claim_idx)
+SELECT id, queue, workflow_run_id, stage_id, 'RUNNING' AS status, priority, attempt + 1 AS attempt, max_attempts,
+    payload, run_at, next_poll_at, unique_key, :worker_id AS worker_id, :lease AS lease, UTC_TIMESTAMP(6) AS locked_at,
+    UTC_TIMESTAMP(6) AS started_at, completed_at, last_error, created_at, UTC_TIMESTAMP(6) AS updated_at FROM rs_jobs FORCE INDEX (rs_jobs_claim_idx)
 WHERE tenant_id = :tenant_id AND status = 'PENDING' AND run_at <= UTC_TIMESTAMP(6) AND attempt < max_attempts
 ORDER BY priority DESC, run_at, id LIMIT 1
 FOR UPDATE SKIP LOCKED
@@ -35,14 +40,18 @@ FOR UPDATE SKIP LOCKED
 -- name: claim_queue
 -- Claim up to :limit due PENDING jobs of one queue (priority DESC, run_at, id) for a worker, step 1: lock them (SKIP LOCKED)
 -- and read them with the database time; claim_mark then marks them in the same transaction.
-SELECT id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at, UTC_TIMESTAMP(6), :worker_id, :lease FROM rs_jobs FORCE INDEX (rs_jobs_queue_claim_idx)
+SELECT id, queue, workflow_run_id, stage_id, 'RUNNING' AS status, priority, attempt + 1 AS attempt, max_attempts,
+    payload, run_at, next_poll_at, unique_key, :worker_id AS worker_id, :lease AS lease, UTC_TIMESTAMP(6) AS locked_at,
+    UTC_TIMESTAMP(6) AS started_at, completed_at, last_error, created_at, UTC_TIMESTAMP(6) AS updated_at FROM rs_jobs FORCE INDEX (rs_jobs_queue_claim_idx)
 WHERE tenant_id = :tenant_id AND status = 'PENDING' AND queue = :queue AND run_at <= UTC_TIMESTAMP(6) AND attempt < max_attempts
 ORDER BY priority DESC, run_at, id LIMIT :limit
 FOR UPDATE SKIP LOCKED
 
 -- name: claim_one_queue
 -- claim_queue for exactly one job.
-SELECT id, queue, workflow_run_id, stage_id, status, priority, attempt, max_attempts, payload, run_at, next_poll_at, unique_key, worker_id, lease, locked_at, started_at, completed_at, last_error, created_at, updated_at, UTC_TIMESTAMP(6), :worker_id, :lease FROM rs_jobs FORCE INDEX (rs_jobs_queue_claim_idx)
+SELECT id, queue, workflow_run_id, stage_id, 'RUNNING' AS status, priority, attempt + 1 AS attempt, max_attempts,
+    payload, run_at, next_poll_at, unique_key, :worker_id AS worker_id, :lease AS lease, UTC_TIMESTAMP(6) AS locked_at,
+    UTC_TIMESTAMP(6) AS started_at, completed_at, last_error, created_at, UTC_TIMESTAMP(6) AS updated_at FROM rs_jobs FORCE INDEX (rs_jobs_queue_claim_idx)
 WHERE tenant_id = :tenant_id AND status = 'PENDING' AND queue = :queue AND run_at <= UTC_TIMESTAMP(6) AND attempt < max_attempts
 ORDER BY priority DESC, run_at, id LIMIT 1
 FOR UPDATE SKIP LOCKED
@@ -113,7 +122,7 @@ WHERE tenant_id = :tenant_id AND id IN (:ids) AND status = 'RUNNING' AND locked_
 -- name: suspended_ready
 -- Suspended jobs whose poll time has come, soonest first, in the order of rs_jobs_suspended_idx (tenant_id,
 -- next_poll_at): only suspend sets next_poll_at, so claims and completions never touch that index.
-SELECT id, stage_id, workflow_run_id FROM rs_jobs FORCE INDEX (rs_jobs_suspended_idx)
+SELECT id AS job_id, stage_id, workflow_run_id FROM rs_jobs FORCE INDEX (rs_jobs_suspended_idx)
 WHERE tenant_id = :tenant_id AND status = 'SUSPENDED' AND next_poll_at <= UTC_TIMESTAMP(6)
 ORDER BY next_poll_at, id LIMIT :limit
 
@@ -144,11 +153,11 @@ SELECT id, queue, workflow_run_id, stage_id, status, priority, attempt, max_atte
 
 -- name: counts
 -- Jobs per status.
-SELECT status, count(*) FROM rs_jobs WHERE tenant_id = :tenant_id GROUP BY status
+SELECT status, count(*) AS jobs FROM rs_jobs WHERE tenant_id = :tenant_id GROUP BY status
 
 -- name: counts_queue
 -- Jobs per status in one queue.
-SELECT status, count(*) FROM rs_jobs WHERE tenant_id = :tenant_id AND queue = :queue GROUP BY status
+SELECT status, count(*) AS jobs FROM rs_jobs WHERE tenant_id = :tenant_id AND queue = :queue GROUP BY status
 
 -- name: prune
 -- Delete up to :limit finished jobs that finished before :before.

@@ -142,7 +142,7 @@ WHERE tenant_id = :tenant_id AND id = ANY(:ids) AND status = 'RUNNING' AND locke
 
 -- name: suspended_ready
 -- Suspended jobs whose poll time has come, soonest first.
-SELECT id, stage_id, workflow_run_id FROM {schema}rs_jobs
+SELECT id AS job_id, stage_id, workflow_run_id FROM {schema}rs_jobs
 WHERE tenant_id = :tenant_id AND status = 'SUSPENDED' AND next_poll_at <= now()
 ORDER BY next_poll_at, id LIMIT :limit
 
@@ -173,11 +173,11 @@ SELECT id, queue, workflow_run_id, stage_id, status, priority, attempt, max_atte
 
 -- name: counts
 -- Jobs per status.
-SELECT status, count(*) FROM {schema}rs_jobs WHERE tenant_id = :tenant_id GROUP BY status
+SELECT status, count(*) AS jobs FROM {schema}rs_jobs WHERE tenant_id = :tenant_id GROUP BY status
 
 -- name: counts_queue
 -- Jobs per status in one queue.
-SELECT status, count(*) FROM {schema}rs_jobs WHERE tenant_id = :tenant_id AND queue = :queue GROUP BY status
+SELECT status, count(*) AS jobs FROM {schema}rs_jobs WHERE tenant_id = :tenant_id AND queue = :queue GROUP BY status
 
 -- name: prune
 -- Delete up to :limit finished jobs that finished before :before.
