@@ -69,6 +69,7 @@ _FIELDS = (
     "metadata",
     "created_at",
 )
+_ID = _FIELDS.index("id")
 _SELF_CHECKED = 4096
 
 Direction = Literal["asc", "desc"]
@@ -307,7 +308,7 @@ class AICallLog:
         n = len(buf)
         if n == 1 or n >= self.batch_size:
             self._wake.set()
-        return str(row[1])
+        return str(row[_ID])
 
     async def flush(self) -> None:
         """Write every call logged before this call, including a batch the background task has in flight.
@@ -383,8 +384,8 @@ class AICallLog:
             self._done += n
 
     def _reject(self, row: tuple[Any, ...], e: RawstoreError) -> None:
-        log.error("the database rejected logged AI call %r, which was dropped: %s", row[1], e)
-        self._rejected.append(str(row[1]))
+        log.error("the database rejected logged AI call %r, which was dropped: %s", row[_ID], e)
+        self._rejected.append(str(row[_ID]))
         if self._rejected_error is None:
             self._rejected_error = e
 

@@ -17,17 +17,10 @@ R = TypeVar("R")
 
 
 class Context:
-    """What a domain repository needs: queries of its dialect, codecs, the tenancy mode, and connections."""
+    """What a domain repository needs: its bound queries, codecs, capabilities, the tenancy mode, connections."""
 
-    def __init__(
-        self,
-        driver: Driver,
-        queries: Mapping[str, Query],
-        tenancy: TenancyMode,
-        bound: Sequence[Bound[Any] | None] = (),
-    ) -> None:
+    def __init__(self, driver: Driver, tenancy: TenancyMode, bound: Sequence[Bound[Any] | None] = ()) -> None:
         self.driver = driver
-        self.queries = queries
         # Declared queries bound to this dialect, indexed by declaration slot.
         self.bound = bound
         self.tenancy = tenancy
@@ -40,9 +33,6 @@ class Context:
 
     def tenant(self) -> str:
         return resolve_tenant(self.tenancy)
-
-    def q(self, name: str) -> Query:
-        return self.queries[name]
 
     def __getitem__(self, decl: Declared[R]) -> Bound[R]:
         b: Bound[R] | None = self.bound[decl.slot] if decl.slot < len(self.bound) else None
@@ -76,7 +66,7 @@ class TxContext(Context):
     """Inside `store.transaction()`: every call shares one connection; each kit call is its own savepoint."""
 
     def __init__(self, parent: Context, conn: Connection, lock: asyncio.Lock) -> None:
-        super().__init__(parent.driver, parent.queries, parent.tenancy, parent.bound)
+        super().__init__(parent.driver, parent.tenancy, parent.bound)
         self.shared = parent.shared
         self.conn = conn
         self.lock = lock

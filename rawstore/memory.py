@@ -45,6 +45,7 @@ Direction = Literal["asc", "desc"]
 
 _JSON = msgspec.json.Encoder()
 _MESSAGE_FIELDS = ("tenant_id", "id", "thread_id", "role", "type", "content", "resource_id", "created_at")
+_THREAD_ID = _MESSAGE_FIELDS.index("thread_id")
 
 
 def _position(cursor: str | None, kind: str, direction: str, lo: datetime, hi: datetime) -> tuple[datetime, str]:
@@ -324,7 +325,7 @@ class MemoryStore:
         now = utcnow()
         b_new, b_upsert = self._ctx[Q.insert_new_messages], self._ctx[Q.upsert_messages]
         async with self._ctx.write() as conn:
-            threads = {r[2] for r in rows}
+            threads = {r[_THREAD_ID] for r in rows}
             await self._require_threads(conn, t, threads)
             # Lock the threads (exclusively) before the inserts take their foreign-key locks on them: concurrent
             # batches into one thread then queue up instead of deadlocking on a shared-to-exclusive upgrade (InnoDB).

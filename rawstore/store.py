@@ -156,7 +156,7 @@ class Store:
         self.schema = schema
         quoted = f'"{schema}".' if driver.dialect == "postgres" else ""
         queries = load_queries(driver.dialect, quoted)
-        self._ctx = Context(driver, queries, tenancy, bind(QUERY_SETS, queries, codecs(driver)))
+        self._ctx = Context(driver, tenancy, bind(QUERY_SETS, queries, codecs(driver)))
         self.memory = MemoryStore(self._ctx)
         self.workflows = WorkflowStore(self._ctx)
         self.jobs = JobQueue(self._ctx)
