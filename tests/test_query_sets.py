@@ -3,6 +3,7 @@ the fields of the record they decode to, on every database."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any
 
@@ -90,8 +91,32 @@ def _record_queries() -> list[tuple[Declared[Any], type[msgspec.Struct]]]:
     return out
 
 
+def _returning_names(sql: str) -> list[str]:
+    """The column names of an INSERT's RETURNING list, read from its text: an INSERT cannot run with the NULL probe
+    values (NOT NULL columns), and SQLite and MariaDB cannot describe a statement without running it."""
+    tail = re.split(r"\bRETURNING\b", sql, flags=re.IGNORECASE)[-1]
+    items, depth, cur = [], 0, ""
+    for ch in tail:
+        if ch == "," and depth == 0:
+            items.append(cur)
+            cur = ""
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        cur += ch
+    items.append(cur)
+    out = []
+    for item in items:
+        alias = re.search(r"\bAS\s+(\w+)\s*$", item.strip(), re.IGNORECASE)
+        out.append((alias.group(1) if alias else item.strip().rsplit(".", 1)[-1]).strip('"`'))
+    return out
+
+
 async def _column_names(backend: str, url: str, q: Query) -> list[str]:
     values = _probe_values(q)
+    if backend != "postgres" and q.source.lstrip().upper().startswith("INSERT"):
+        assert re.search(r"\bRETURNING\b", q.source, re.IGNORECASE), f"{q.name} returns no rows"
+        return _returning_names(q.source)
     if backend == "sqlite":
         sql, args = q.compiled.render(values, "qmark")
         c = sqlite3.connect(url[len("sqlite:///") :])

@@ -1,12 +1,9 @@
 -- name: insert_run
 -- Insert a PENDING run (version 1, timestamps from the database clock); a duplicate id is a unique violation.
--- INSERT ... SELECT with a tenant guard rather than VALUES: the statement is a no-op for a NULL tenant (which
--- rawstore never sends), so tests can run it with NULL parameters to read the columns it returns.
 INSERT INTO rs_workflow_runs (tenant_id, id, workflow_id, workflow_name, workflow_type, status, priority, input,
     config, total_cost, total_tokens, metadata, version, created_at, updated_at)
-SELECT :tenant_id, :id, :workflow_id, :workflow_name, :workflow_type, 'PENDING', :priority, :input,
-    :config, 0, 0, :metadata, 1, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
-WHERE :tenant_id IS NOT NULL
+VALUES (:tenant_id, :id, :workflow_id, :workflow_name, :workflow_type, 'PENDING', :priority, :input,
+    :config, 0, 0, :metadata, 1, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
 RETURNING id, created_at, updated_at, workflow_id, workflow_name, workflow_type, status, started_at, completed_at,
     duration, input, output, config, total_cost, total_tokens, priority, metadata, version
 
@@ -62,17 +59,14 @@ FOR UPDATE SKIP LOCKED
 
 -- name: insert_stage
 -- Insert a stage (version 1); a duplicate (run, stage_id) is a unique violation, a missing run a foreign-key one.
--- INSERT ... SELECT with a tenant guard rather than VALUES: the statement is a no-op for a NULL tenant (which
--- rawstore never sends), so tests can run it with NULL parameters to read the columns it returns.
 INSERT INTO rs_workflow_stages (tenant_id, id, workflow_run_id, stage_id, stage_name, stage_number, execution_group,
     status, attempt, started_at, completed_at, duration, input_data, output_data, config, suspended_state,
     resume_data, next_poll_at, poll_interval, max_wait_until, metrics, embedding_info, error_message, version,
     created_at, updated_at)
-SELECT :tenant_id, :id, :workflow_run_id, :stage_id, :stage_name, :stage_number, :execution_group, :status, :attempt,
+VALUES (:tenant_id, :id, :workflow_run_id, :stage_id, :stage_name, :stage_number, :execution_group, :status, :attempt,
     :started_at, :completed_at, :duration, :input_data, :output_data, :config, :suspended_state, :resume_data,
     :next_poll_at, :poll_interval, :max_wait_until, :metrics, :embedding_info, :error_message, 1, UTC_TIMESTAMP(6),
-    UTC_TIMESTAMP(6)
-WHERE :tenant_id IS NOT NULL
+    UTC_TIMESTAMP(6))
 RETURNING id, created_at, updated_at, workflow_run_id, stage_id, stage_name, stage_number, execution_group, status,
     attempt, started_at, completed_at, duration, input_data, output_data, config, suspended_state, resume_data,
     next_poll_at, poll_interval, max_wait_until, metrics, embedding_info, error_message, version
@@ -80,17 +74,14 @@ RETURNING id, created_at, updated_at, workflow_run_id, stage_id, stage_name, sta
 -- name: upsert_stage
 -- Insert a stage, or on an existing (run, stage_id) set name, number and group plus every field whose set_<field>
 -- flag is true, bumping version and updated_at. Returns the stored row.
--- INSERT ... SELECT with a tenant guard rather than VALUES: the statement is a no-op for a NULL tenant (which
--- rawstore never sends), so tests can run it with NULL parameters to read the columns it returns.
 INSERT INTO rs_workflow_stages (tenant_id, id, workflow_run_id, stage_id, stage_name, stage_number, execution_group,
     status, attempt, started_at, completed_at, duration, input_data, output_data, config, suspended_state,
     resume_data, next_poll_at, poll_interval, max_wait_until, metrics, embedding_info, error_message, version,
     created_at, updated_at)
-SELECT :tenant_id, :id, :workflow_run_id, :stage_id, :stage_name, :stage_number, :execution_group, :status, :attempt,
+VALUES (:tenant_id, :id, :workflow_run_id, :stage_id, :stage_name, :stage_number, :execution_group, :status, :attempt,
     :started_at, :completed_at, :duration, :input_data, :output_data, :config, :suspended_state, :resume_data,
     :next_poll_at, :poll_interval, :max_wait_until, :metrics, :embedding_info, :error_message, 1, UTC_TIMESTAMP(6),
-    UTC_TIMESTAMP(6)
-WHERE :tenant_id IS NOT NULL
+    UTC_TIMESTAMP(6))
 ON DUPLICATE KEY UPDATE
     stage_name = VALUES(stage_name), stage_number = VALUES(stage_number), execution_group = VALUES(execution_group),
     status = IF(:set_status, VALUES(status), status),
@@ -254,11 +245,8 @@ WHERE tenant_id = :tenant_id AND workflow_run_id = :run_id AND stage_id = :stage
 SELECT UTC_TIMESTAMP(6) AS now WHERE :tenant_id IS NOT NULL
 
 -- name: insert_log
--- INSERT ... SELECT with a tenant guard rather than VALUES: the statement is a no-op for a NULL tenant (which
--- rawstore never sends), so tests can run it with NULL parameters to read the columns it returns.
 INSERT INTO rs_workflow_logs (tenant_id, id, workflow_run_id, workflow_stage_id, level, message, metadata, created_at)
-SELECT :tenant_id, :id, :workflow_run_id, :workflow_stage_id, :level, :message, :metadata, UTC_TIMESTAMP(6)
-WHERE :tenant_id IS NOT NULL
+VALUES (:tenant_id, :id, :workflow_run_id, :workflow_stage_id, :level, :message, :metadata, UTC_TIMESTAMP(6))
 RETURNING id, created_at, workflow_run_id, workflow_stage_id, level, message, metadata
 
 -- name: insert_logs
@@ -292,10 +280,10 @@ INSERT INTO rs_workflow_artifacts (tenant_id, id, workflow_run_id, workflow_stag
     metadata, created_at, updated_at)
 SELECT :tenant_id, :id, :workflow_run_id, :workflow_stage_id, :key, :type, :data, :size,
     :metadata, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)
-WHERE :tenant_id IS NOT NULL AND (:workflow_stage_id IS NULL OR EXISTS (
+WHERE :workflow_stage_id IS NULL OR EXISTS (
     SELECT 1 FROM rs_workflow_stages
     WHERE tenant_id = :tenant_id AND id = :workflow_stage_id AND workflow_run_id = :workflow_run_id
-    LOCK IN SHARE MODE))
+    LOCK IN SHARE MODE)
 ON DUPLICATE KEY UPDATE
     workflow_stage_id = VALUES(workflow_stage_id), type = VALUES(type), data = VALUES(data), size = VALUES(size),
     metadata = VALUES(metadata), updated_at = UTC_TIMESTAMP(6)

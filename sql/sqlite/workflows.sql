@@ -1,13 +1,10 @@
 -- name: insert_run
 -- Insert a PENDING run (version 1, timestamps from the database clock); a duplicate id is a unique violation.
--- INSERT ... SELECT with a tenant guard rather than VALUES: the statement is a no-op for a NULL tenant (which
--- rawstore never sends), so tests can run it with NULL parameters to read the columns it returns.
 INSERT INTO rs_workflow_runs (tenant_id, id, workflow_id, workflow_name, workflow_type, status, priority, input,
     config, total_cost, total_tokens, metadata, version, created_at, updated_at)
-SELECT :tenant_id, :id, :workflow_id, :workflow_name, :workflow_type, 'PENDING', :priority, :input,
+VALUES (:tenant_id, :id, :workflow_id, :workflow_name, :workflow_type, 'PENDING', :priority, :input,
     :config, 0, 0, :metadata, 1, (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), (strftime('%Y-%m-%d %H:%M:%f',
-        'now') || '000')
-WHERE :tenant_id IS NOT NULL
+        'now') || '000'))
 RETURNING id, created_at, updated_at, workflow_id, workflow_name, workflow_type, status, started_at, completed_at,
     duration, input, output, config, total_cost, total_tokens, priority, metadata, version
 
@@ -56,7 +53,6 @@ WHERE tenant_id = :tenant_id AND id = :id AND status = 'PENDING'
 -- name: claim_next_run
 -- Claim the next PENDING run (priority DESC, then oldest) in one statement; SQLite takes the write lock before the
 -- statement reads, so concurrent claimers run one after the other and never take the same run.
--- The row has get_run's columns, in its order: rawstore decodes it with get_run's decoder.
 UPDATE rs_workflow_runs SET status = 'RUNNING', started_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'),
     version = version + 1, updated_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
 WHERE tenant_id = :tenant_id AND status = 'PENDING' AND id = (
@@ -67,17 +63,14 @@ RETURNING id, created_at, updated_at, workflow_id, workflow_name, workflow_type,
 
 -- name: insert_stage
 -- Insert a stage (version 1); a duplicate (run, stage_id) is a unique violation, a missing run a foreign-key one.
--- INSERT ... SELECT with a tenant guard rather than VALUES: the statement is a no-op for a NULL tenant (which
--- rawstore never sends), so tests can run it with NULL parameters to read the columns it returns.
 INSERT INTO rs_workflow_stages (tenant_id, id, workflow_run_id, stage_id, stage_name, stage_number, execution_group,
     status, attempt, started_at, completed_at, duration, input_data, output_data, config, suspended_state,
     resume_data, next_poll_at, poll_interval, max_wait_until, metrics, embedding_info, error_message, version,
     created_at, updated_at)
-SELECT :tenant_id, :id, :workflow_run_id, :stage_id, :stage_name, :stage_number, :execution_group, :status, :attempt,
+VALUES (:tenant_id, :id, :workflow_run_id, :stage_id, :stage_name, :stage_number, :execution_group, :status, :attempt,
     :started_at, :completed_at, :duration, :input_data, :output_data, :config, :suspended_state, :resume_data,
     :next_poll_at, :poll_interval, :max_wait_until, :metrics, :embedding_info, :error_message, 1,
-    (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
-WHERE :tenant_id IS NOT NULL
+    (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'))
 RETURNING id, created_at, updated_at, workflow_run_id, stage_id, stage_name, stage_number, execution_group, status,
     attempt, started_at, completed_at, duration, input_data, output_data, config, suspended_state, resume_data,
     next_poll_at, poll_interval, max_wait_until, metrics, embedding_info, error_message, version
@@ -85,17 +78,14 @@ RETURNING id, created_at, updated_at, workflow_run_id, stage_id, stage_name, sta
 -- name: upsert_stage
 -- Insert a stage, or on an existing (run, stage_id) set name, number and group plus every field whose set_<field>
 -- flag is true, bumping version and updated_at. Returns the stored row.
--- INSERT ... SELECT with a tenant guard rather than VALUES: the statement is a no-op for a NULL tenant (which
--- rawstore never sends), so tests can run it with NULL parameters to read the columns it returns.
 INSERT INTO rs_workflow_stages AS s (tenant_id, id, workflow_run_id, stage_id, stage_name, stage_number,
     execution_group, status, attempt, started_at, completed_at, duration, input_data, output_data, config,
     suspended_state, resume_data, next_poll_at, poll_interval, max_wait_until, metrics, embedding_info, error_message,
     version, created_at, updated_at)
-SELECT :tenant_id, :id, :workflow_run_id, :stage_id, :stage_name, :stage_number, :execution_group, :status, :attempt,
+VALUES (:tenant_id, :id, :workflow_run_id, :stage_id, :stage_name, :stage_number, :execution_group, :status, :attempt,
     :started_at, :completed_at, :duration, :input_data, :output_data, :config, :suspended_state, :resume_data,
     :next_poll_at, :poll_interval, :max_wait_until, :metrics, :embedding_info, :error_message, 1,
-    (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
-WHERE :tenant_id IS NOT NULL
+    (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'))
 ON CONFLICT (tenant_id, workflow_run_id, stage_id) DO UPDATE SET
     stage_name = excluded.stage_name, stage_number = excluded.stage_number,
         execution_group = excluded.execution_group,
@@ -260,12 +250,9 @@ WHERE tenant_id = :tenant_id AND workflow_run_id = :run_id AND stage_id = :stage
 SELECT (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000') AS now WHERE :tenant_id IS NOT NULL
 
 -- name: insert_log
--- INSERT ... SELECT with a tenant guard rather than VALUES: the statement is a no-op for a NULL tenant (which
--- rawstore never sends), so tests can run it with NULL parameters to read the columns it returns.
 INSERT INTO rs_workflow_logs (tenant_id, id, workflow_run_id, workflow_stage_id, level, message, metadata, created_at)
-SELECT :tenant_id, :id, :workflow_run_id, :workflow_stage_id, :level, :message, :metadata,
-    (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
-WHERE :tenant_id IS NOT NULL
+VALUES (:tenant_id, :id, :workflow_run_id, :workflow_stage_id, :level, :message, :metadata,
+    (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'))
 RETURNING id, created_at, workflow_run_id, workflow_stage_id, level, message, metadata
 
 -- name: insert_logs
@@ -298,9 +285,9 @@ INSERT INTO rs_workflow_artifacts (tenant_id, id, workflow_run_id, workflow_stag
     metadata, created_at, updated_at)
 SELECT :tenant_id, :id, :workflow_run_id, :workflow_stage_id, :key, :type, :data, :size,
     :metadata, (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'), (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
-WHERE :tenant_id IS NOT NULL AND (:workflow_stage_id IS NULL OR EXISTS (
+WHERE :workflow_stage_id IS NULL OR EXISTS (
     SELECT 1 FROM rs_workflow_stages
-    WHERE tenant_id = :tenant_id AND id = :workflow_stage_id AND workflow_run_id = :workflow_run_id))
+    WHERE tenant_id = :tenant_id AND id = :workflow_stage_id AND workflow_run_id = :workflow_run_id)
 ON CONFLICT (tenant_id, workflow_run_id, "key") DO UPDATE SET
     workflow_stage_id = excluded.workflow_stage_id, type = excluded.type, data = excluded.data, size = excluded.size,
     metadata = excluded.metadata, updated_at = (strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')
