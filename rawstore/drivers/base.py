@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from ..errors import DatabaseError
+from ..errors import ConnectionLost, DatabaseError
 from ..queryset import Bound
 from ..sqlfiles import Dialect, Query, Style, compile_sql
 
@@ -44,6 +44,17 @@ class Connection(abc.ABC):
         and its answer (a BEGIN's, say) may yet arrive, so the session's state is unknowable. Closing it is the only
         safe reset: the server rolls back whatever transaction the session held, and the pool never lends it again.
         """
+
+    def fail(self, exc: Exception, sql: str) -> Exception:
+        """The RawstoreError a driver exception from `sql` leaves as (drivers translate by their codes)."""
+        return exc
+
+    def guard(self, sql: str) -> _Guard:
+        """Around one verb: refuses a broken link, translates the driver's errors, and aborts the link when the
+        verb is cancelled (or otherwise interrupted) at an unknown point."""
+        if self.broken:
+            raise ConnectionLost("a call on this connection was cancelled or failed; its transaction is rolled back")
+        return _Guard(self, sql)
 
     @abc.abstractmethod
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
@@ -186,6 +197,30 @@ class Connection(abc.ABC):
                 await self.command("COMMIT")
             else:
                 await self.command(f"RELEASE SAVEPOINT rs_sp{depth}")
+
+
+class _Guard:
+    """`with conn.guard(sql):` — a plain class, not a generator context manager: it sits on every verb."""
+
+    __slots__ = ("conn", "sql")
+
+    def __init__(self, conn: Connection, sql: str) -> None:
+        self.conn = conn
+        self.sql = sql
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, tp: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        # Returns None: never swallows; a driver error leaves translated, anything else as it is.
+        if exc is None:
+            return
+        if isinstance(exc, Exception):
+            err = self.conn.fail(exc, self.sql)
+            if err is not exc:
+                raise err from exc
+            return
+        self.conn.abort()
 
 
 class Listener(abc.ABC):

@@ -69,77 +69,47 @@ class MyConnection(Connection):
         self.broken = True
         self.raw.close()
 
-    def _fail(self, exc: Exception) -> RawstoreError:
+    def fail(self, exc: Exception, sql: str) -> RawstoreError:
         err = translate(exc)
         if isinstance(err, ConnectionLost):
             self.abort()
         return err
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
-        try:
+        with self.guard(sql):
             async with self.raw.cursor() as cur:
                 return int(await cur.execute(sql, tuple(args)))
-        except Exception as e:
-            raise self._fail(e) from e
-        except BaseException:
-            self.abort()
-            raise
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        try:
+        with self.guard(sql):
             async with self.raw.cursor() as cur:
                 await cur.executemany(sql, rows)
                 return int(cur.rowcount)
-        except Exception as e:
-            raise self._fail(e) from e
-        except BaseException:
-            self.abort()
-            raise
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
-        try:
+        with self.guard(sql):
             async with self.raw.cursor() as cur:
                 await cur.execute(sql, tuple(args))
                 return list(await cur.fetchall())
-        except Exception as e:
-            raise self._fail(e) from e
-        except BaseException:
-            self.abort()
-            raise
 
     async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
-        try:
+        with self.guard(sql):
             async with self.raw.cursor() as cur:
                 await cur.execute(sql, tuple(args))
                 row: Row | None = await cur.fetchone()
                 return row
-        except Exception as e:
-            raise self._fail(e) from e
-        except BaseException:
-            self.abort()
-            raise
 
     async def fetch_named(self, sql: str, args: Sequence[Any] = ()) -> tuple[list[str], list[Row]]:
-        try:
+        with self.guard(sql):
             async with self.raw.cursor() as cur:
                 await cur.execute(sql, tuple(args))
                 names = [d[0] for d in cur.description or ()]
                 return names, list(await cur.fetchall())
-        except Exception as e:
-            raise self._fail(e) from e
-        except BaseException:
-            self.abort()
-            raise
 
     async def command(self, sql: str) -> None:
-        try:
+        with self.guard(sql):
             async with self.raw.cursor() as cur:
                 await cur.execute(sql)
-        except Exception as e:
-            raise self._fail(e) from e
-        except BaseException:
-            self.abort()
-            raise
 
 
 def ts_out(v: datetime) -> datetime:

@@ -91,7 +91,7 @@ class PgConnection(Connection):
         # flight, then a ROLLBACK ends whatever transaction it left) before lending it again.
         self.broken = True
 
-    def _fail(self, exc: Exception, sql: str) -> RawstoreError:
+    def fail(self, exc: Exception, sql: str) -> RawstoreError:
         err = translate(exc, sql, closed=self.raw.is_closed())
         if isinstance(err, ConnectionLost):
             # asyncpg can keep a link whose protocol is out of step (an unsolicited ErrorResponse) looking open.
@@ -99,73 +99,33 @@ class PgConnection(Connection):
             self.raw.terminate()
         return err
 
-    def _check(self) -> None:
-        if self.broken:
-            raise ConnectionLost("a call on this connection was cancelled; its transaction is rolled back")
-
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
-        self._check()
-        try:
+        with self.guard(sql):
             return _status_count(await self.raw.execute(sql, *args))
-        except Exception as e:
-            raise self._fail(e, sql) from e
-        except BaseException:
-            self.abort()
-            raise
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        self._check()
-        try:
+        with self.guard(sql):
             await self.raw.executemany(sql, rows)
             return -1
-        except Exception as e:
-            raise self._fail(e, sql) from e
-        except BaseException:
-            self.abort()
-            raise
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
-        self._check()
-        try:
+        with self.guard(sql):
             rows: list[Row] = await self.raw.fetch(sql, *args)
             return rows
-        except Exception as e:
-            raise self._fail(e, sql) from e
-        except BaseException:
-            self.abort()
-            raise
 
     async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
-        self._check()
-        try:
+        with self.guard(sql):
             row: Row | None = await self.raw.fetchrow(sql, *args)
             return row
-        except Exception as e:
-            raise self._fail(e, sql) from e
-        except BaseException:
-            self.abort()
-            raise
 
     async def fetch_named(self, sql: str, args: Sequence[Any] = ()) -> tuple[list[str], list[Row]]:
-        self._check()
-        try:
+        with self.guard(sql):
             rows = await self.raw.fetch(sql, *args)
             return (list(rows[0].keys()) if rows else []), rows
-        except Exception as e:
-            raise self._fail(e, sql) from e
-        except BaseException:
-            self.abort()
-            raise
 
     async def command(self, sql: str) -> None:
-        self._check()
-        try:
+        with self.guard(sql):
             await self.raw.execute(sql)
-        except Exception as e:
-            raise self._fail(e, sql) from e
-        except BaseException:
-            self.abort()
-            raise
 
 
 class _PgListener(Listener):
