@@ -6,8 +6,7 @@ await store.memory.save_thread(rawstore.Thread("t1", resource_id="u1"))
 
 from __future__ import annotations
 
-from .ai_calls import AICallLog
-from .ai_records import AICall, AICallStats, ModelStats
+from .ai_calls import AICall, AICallLog, AICallStats, ModelStats
 from .drivers.base import Capabilities
 from .enums import ArtifactType, LogLevel, Status
 from .errors import (
@@ -25,15 +24,13 @@ from .errors import (
     SerializationFailure,
     TenantRequired,
 )
-from .job_records import Job, SuspendedJob
-from .jobs import JobQueue
-from .memory import MemoryStore
+from .jobs import Job, JobQueue, SuspendedJob
+from .memory import Include, MemoryStore, Message, MessageUpdate, Resource, Thread
 from .migrator import MigrationReport, migrate, rollback, status
-from .records import Include, Message, MessageUpdate, Page, Resource, Thread
+from .pagination import Page
 from .store import Record, Store, Transaction, connect
 from .tenancy import DEFAULT_TENANT, current_tenant, tenant
-from .workflow_records import WorkflowArtifact, WorkflowLog, WorkflowRun, WorkflowStage
-from .workflows import WorkflowStore
+from .workflows import WorkflowArtifact, WorkflowLog, WorkflowRun, WorkflowStage, WorkflowStore
 
 __version__ = "0.1.0"
 

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from .records import Include, Message, Thread
+from .memory import Include, Message, Thread
 from .sqlfiles import Dialect
 from .store import Store, connect
 from .tenancy import tenant

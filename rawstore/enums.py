@@ -38,4 +38,10 @@ class ArtifactType(StrEnum):
     METADATA = "METADATA"
 
 
+# Name -> member maps: the domains check input and decode stored values with a dict lookup, which costs a fraction of
+# calling the Enum class (about 0.8 us a value, noticeable on a page of a thousand stages or log lines).
+STATUS_BY_NAME: dict[str, Status] = {s.value: s for s in Status}
+LEVEL_BY_NAME: dict[str, LogLevel] = {lv.value: lv for lv in LogLevel}
+ARTIFACT_TYPE_BY_NAME: dict[str, ArtifactType] = {a.value: a for a in ArtifactType}
+
 __all__ = ["ArtifactType", "LogLevel", "Status"]

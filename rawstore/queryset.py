@@ -31,6 +31,7 @@ import msgspec
 
 from .errors import ConfigError, DatabaseError
 from .sqlfiles import Query
+from .validate import shown
 
 R = TypeVar("R")
 
@@ -263,7 +264,7 @@ def decoder(decl: Declared[Any], q: Query, codecs: Codecs) -> Callable[[Any], An
             try:
                 return conv(v)
             except Exception as e:
-                raise _corrupt_row(name, v, e) from e
+                raise _corrupt_value(name, v, e) from e
 
         return decode_one
     hints = typing.get_type_hints(record)
@@ -304,6 +305,11 @@ def _identity(r: Any) -> Any:
 
 def _first(r: Any) -> Any:
     return r[0]
+
+
+def _corrupt_value(query: str, value: Any, exc: Exception) -> DatabaseError:
+    why = f"{type(exc).__name__}: {exc}"
+    return DatabaseError(f"query {query}: value {shown(value)} cannot be decoded (written outside rawstore?): {why}")
 
 
 def _corrupt_row(query: str, row_id: Any, exc: Exception) -> DatabaseError:

@@ -11,18 +11,15 @@ from typing import Any
 
 import msgspec
 
-from .ai_calls import AICallLog, AICallQueries
 from .context import Context, TxContext
+from .domains import QUERY_SETS, StoreDomains, TransactionDomains, build, close_domains
 from .drivers.base import Capabilities, Connection, Driver
 from .errors import ConfigError
-from .jobs import JobQueries, JobQueue
-from .memory import MemoryQueries, MemoryStore
 from .migrator import migrate as _migrate
-from .queryset import Codecs, QuerySet, bind
+from .queryset import Codecs, bind
 from .sqlfiles import Dialect, load_queries
 from .tenancy import TenancyMode
 from .url import Target, check_schema, missing_extra, parse_url
-from .workflows import WorkflowQueries, WorkflowStore
 
 
 class Record:
@@ -83,14 +80,12 @@ class Record:
         return "Record(" + ", ".join(f"{k}={v!r}" for k, v in self.items()) + ")"
 
 
-class Transaction:
+class Transaction(TransactionDomains):
     """One open transaction (or savepoint). Kit domains and the application's SQL share its connection."""
 
     def __init__(self, ctx: TxContext) -> None:
         self._ctx = ctx
-        self.memory = MemoryStore(ctx)
-        self.workflows = WorkflowStore(ctx)
-        self.jobs = JobQueue(ctx)
+        build(self, ctx)
 
     @property
     def dialect(self) -> Dialect:
@@ -138,16 +133,12 @@ class Transaction:
                 await cm.__aexit__(None, None, None)
 
 
-# Every domain's declared queries, bound to the store's dialect at connect().
-QUERY_SETS: tuple[type[QuerySet], ...] = (MemoryQueries, AICallQueries, WorkflowQueries, JobQueries)
-
-
 def codecs(driver: Driver) -> Codecs:
     """How the driver's values become record fields."""
     return Codecs(ts_in=driver.ts_in, json_in=msgspec.json.decode)
 
 
-class Store:
+class Store(StoreDomains):
     """A connection pool to one database, with one attribute per domain (`store.memory`, ...)."""
 
     def __init__(self, driver: Driver, target: Target, tenancy: TenancyMode, schema: str) -> None:
@@ -157,10 +148,7 @@ class Store:
         quoted = f'"{schema}".' if driver.dialect == "postgres" else ""
         queries = load_queries(driver.dialect, quoted)
         self._ctx = Context(driver, tenancy, bind(QUERY_SETS, queries, codecs(driver)))
-        self.memory = MemoryStore(self._ctx)
-        self.workflows = WorkflowStore(self._ctx)
-        self.jobs = JobQueue(self._ctx)
-        self.ai_calls = AICallLog(self._ctx)
+        build(self, self._ctx)
 
     @property
     def dialect(self) -> Dialect:
@@ -193,12 +181,9 @@ class Store:
     async def close(self) -> None:
         """Write the AI calls still buffered, stop job wake-ups, then close every pooled connection."""
         try:
-            await self.ai_calls.close()
+            await close_domains(self)
         finally:
-            try:
-                await self.jobs.close()
-            finally:
-                await self._driver.close()
+            await self._driver.close()
 
     async def __aenter__(self) -> Store:
         return self

@@ -75,6 +75,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "backends(*names): run only on these backends (others are deselected, not skipped)"
     )
+    config.addinivalue_line(
+        "markers",
+        "requires(*capabilities): run only on backends whose driver declares these capabilities (others are"
+        " deselected, not skipped)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -84,7 +89,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         mark = item.get_closest_marker("backends")
         params = getattr(getattr(item, "callspec", None), "params", {})
         name = params.get("backend", params.get("direct_backend"))
-        if mark is not None and name is not None and name not in mark.args:
+        needs = item.get_closest_marker("requires")
+        if name is not None and (
+            (mark is not None and name not in mark.args)
+            or (needs is not None and not all(getattr(dbs.capabilities(name), c) for c in needs.args))
+        ):
             drop.append(item)
         else:
             keep.append(item)

@@ -21,6 +21,21 @@ DIRECT = ("sqlite", "postgres", "mysql")
 ENV = {"postgres": "RAWSTORE_PG_DSN", "mysql": "RAWSTORE_MYSQL_DSN", "pgbouncer": "RAWSTORE_PGBOUNCER_DSN"}
 
 
+def capabilities(backend: str) -> Any:
+    """The capabilities a backend's driver declares (imported only for a selected backend, whose extra is there)."""
+    if backend == "sqlite":
+        from rawstore.drivers.sqlite import LiteDriver
+
+        return LiteDriver.capabilities
+    if backend == "mysql":
+        from rawstore.drivers.mysql import MyDriver
+
+        return MyDriver.capabilities
+    from rawstore.drivers import postgres
+
+    return postgres.capabilities(pgbouncer=backend == "pgbouncer")
+
+
 def selected() -> list[str]:
     raw = os.environ.get("RAWSTORE_TEST_DBS", ",".join(ALL))
     names = [x.strip() for x in raw.split(",") if x.strip()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 import rawstore
@@ -37,3 +39,29 @@ async def test_declared_capabilities_hold(backend: str, store: rawstore.Store) -
         await dbs.ddl(store, f"DROP TABLE {TABLE}")
     assert caps.listen_notify == (backend == "postgres")
     assert not caps.vector and not caps.full_text
+
+
+async def test_row_locks_let_two_writers_work_on_different_rows(store: rawstore.Store) -> None:
+    """With row locks a second transaction writes another row while the first holds its own; without them (one
+    writer at a time) the second cannot start writing until the first ends."""
+    await dbs.ddl(store, f"CREATE TABLE {TABLE} (id INTEGER NOT NULL PRIMARY KEY, n INTEGER NOT NULL)")
+    try:
+        async with store.transaction() as tx:
+            await tx.execute(f"INSERT INTO {TABLE} (id, n) VALUES (1, 0), (2, 0)")
+
+        async def second_writer() -> None:
+            async with store.transaction() as tx2:
+                await tx2.execute(f"UPDATE {TABLE} SET n = 2 WHERE id = 2")
+
+        async with store.transaction() as tx:
+            await tx.execute(f"UPDATE {TABLE} SET n = 1 WHERE id = 1")
+            if store.capabilities.row_locks:
+                await asyncio.wait_for(second_writer(), 10)
+            else:
+                with pytest.raises((TimeoutError, rawstore.SerializationFailure)):
+                    await asyncio.wait_for(second_writer(), 0.5)
+        async with store.transaction() as tx:
+            rows = {r["id"]: r["n"] for r in await tx.fetch(f"SELECT id, n FROM {TABLE}")}
+        assert rows == ({1: 1, 2: 2} if store.capabilities.row_locks else {1: 1, 2: 0})
+    finally:
+        await dbs.ddl(store, f"DROP TABLE {TABLE}")

@@ -11,10 +11,10 @@ import msgspec
 import pytest
 
 import rawstore
+from rawstore.domains import QUERY_SETS
+from rawstore.memory import Message, Thread
 from rawstore.queryset import Batch, Bound, Declared, Exec, Many, One, QuerySet, Raw, bind
-from rawstore.records import Message, Thread
 from rawstore.sqlfiles import DIALECTS, Dialect, Query, load_queries
-from rawstore.store import QUERY_SETS
 from tests import dbs
 
 

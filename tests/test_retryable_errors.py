@@ -40,7 +40,7 @@ async def _still_works(store: rawstore.Store) -> None:
     assert await store.memory.get_thread("after") is not None
 
 
-@pytest.mark.backends("postgres", "pgbouncer", "mysql")
+@pytest.mark.requires("row_locks")
 async def test_deadlock(backend: str, rows: rawstore.Store) -> None:
     """Two transactions lock rows 1 and 2 in opposite orders: the database picks one victim."""
     both_locked = asyncio.Event()
@@ -99,7 +99,7 @@ async def test_serialization_failure_sqlite_busy(backend: str, db_url: str) -> N
         await store.close()
 
 
-@pytest.mark.backends("postgres", "pgbouncer", "mysql")
+@pytest.mark.requires("row_locks")
 async def test_lock_timeout(backend: str, rows: rawstore.Store) -> None:
     """A row lock that another transaction holds, asked for with NOWAIT."""
     held = asyncio.Event()

@@ -241,6 +241,8 @@ class Capabilities(msgspec.Struct, frozen=True):
 
     - `update_returning`: `UPDATE … RETURNING` (else a claim is a locking SELECT, then an UPDATE by key);
     - `skip_locked`: `FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait for each other;
+    - `row_locks`: writers lock rows, not the whole database (so two transactions can deadlock or wait on a row
+      lock); SQLite has one writer at a time;
     - `listen_notify`: a session can wait for notifications (PostgreSQL LISTEN, not through PgBouncer);
     - `vector`, `full_text`: native vector similarity and full-text search (the semantic-memory domain);
     - `batch_binds_clock`: a batch is sent as one multi-row INSERT only when every value is bound (aiomysql), so a
@@ -250,6 +252,7 @@ class Capabilities(msgspec.Struct, frozen=True):
     update_returning: bool
     skip_locked: bool
     listen_notify: bool
+    row_locks: bool = True
     vector: bool = False
     full_text: bool = False
     batch_binds_clock: bool = False

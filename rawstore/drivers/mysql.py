@@ -124,7 +124,9 @@ class MyDriver(Driver):
     dialect = "mysql"
     style = "format"
     # MariaDB has no RETURNING on UPDATE, and no notifications.
-    capabilities = Capabilities(update_returning=False, skip_locked=True, listen_notify=False, batch_binds_clock=True)
+    capabilities = Capabilities(
+        update_returning=False, skip_locked=True, listen_notify=False, row_locks=True, batch_binds_clock=True
+    )
     ts_out = staticmethod(ts_out)
     ts_in = staticmethod(ts_in)
 

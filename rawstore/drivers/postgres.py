@@ -148,6 +148,11 @@ def _identity(v: Any) -> Any:
     return v
 
 
+def capabilities(pgbouncer: bool) -> Capabilities:
+    """PostgreSQL's: everything but notifications when reached through PgBouncer (transaction pooling)."""
+    return Capabilities(update_returning=True, skip_locked=True, listen_notify=not pgbouncer, row_locks=True)
+
+
 class PgDriver(Driver):
     """A small pool of its own: asyncpg's Pool resets every connection it takes back (one more round trip,
     `RESET ALL; UNLISTEN *; CLOSE ALL; ...`) and releases through a shielded task, which together cost more than
@@ -165,7 +170,7 @@ class PgDriver(Driver):
         self.max_size = max_size
         self.pgbouncer = pgbouncer
         # LISTEN needs a session of its own: through PgBouncer's transaction pooling it would land on any server.
-        self.capabilities = Capabilities(update_returning=True, skip_locked=True, listen_notify=not pgbouncer)
+        self.capabilities = capabilities(pgbouncer)
         self.connect_timeout = connect_timeout
         self._idle: collections.deque[Any] = collections.deque()
         self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()

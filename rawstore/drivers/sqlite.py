@@ -150,7 +150,7 @@ class LiteDriver(Driver):
     dialect = "sqlite"
     style = "qmark"
     # One writer at a time (BEGIN IMMEDIATE): there is nothing to skip, and no notifications.
-    capabilities = Capabilities(update_returning=True, skip_locked=False, listen_notify=False)
+    capabilities = Capabilities(update_returning=True, skip_locked=False, listen_notify=False, row_locks=False)
     ts_out = staticmethod(ts_out)
     ts_in = staticmethod(ts_in)
 

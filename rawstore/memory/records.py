@@ -1,15 +1,13 @@
-"""Records of the memory domain (msgspec Structs), plus the generic Page returned by list calls."""
+"""Records of the memory domain (msgspec Structs)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import msgspec
 
-from .timeutil import utcnow
-
-T = TypeVar("T")
+from ..timeutil import utcnow
 
 # Records are built with gc=False: their fields are strings, datetimes and JSON values that cannot refer back to
 # the record, so leaving them out of the cycle collector saves its work on every read.
@@ -69,12 +67,3 @@ class Include(msgspec.Struct):
     before: int = 0
     after: int = 0
     thread_id: str | None = None
-
-
-class Page(msgspec.Struct, Generic[T]):
-    """One page of a list. Pass `next_cursor` back as `cursor` for the next page; it is None on the last."""
-
-    items: list[T]
-    next_cursor: str | None
-    has_more: bool
-    total: int | None = None

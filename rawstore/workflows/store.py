@@ -1,30 +1,27 @@
-"""The workflow domain: runs, stages, logs and artifacts (`store.workflows`).
+"""`WorkflowStore` (`store.workflows`): runs, stages, logs and artifacts.
 
-The interface is seed 004's `WorkflowPersistence` (bratsos/workflow-engine) in snake_case, without its bugs: every
-kit-set timestamp and every time comparison uses the database's clock, claims are single atomic statements (or a
+Every kit-set timestamp and every time comparison uses the database's clock, claims are single atomic statements (or a
 SKIP LOCKED pick and its mark in one transaction on MariaDB), updates can be fenced by `expected_version`, stage
 outputs are written in one statement, and log batches in one round trip. See docs/workflows.md.
 """
 
 from __future__ import annotations
 
-import enum
 import math
-import typing
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any, Final, NamedTuple
+from typing import Any, Final
 
 import msgspec
 
-from .context import Context, TxContext
-from .drivers.base import Connection, Row
-from .enums import ArtifactType, LogLevel, Status
-from .errors import Conflict, DatabaseError, InvalidInput, NotFound
-from .ids import uuid7
-from .queryset import Batch, Exec, Many, One, QuerySet, Raw, Scalar
-from .validate import (
+from ..context import Context, TxContext
+from ..drivers.base import Connection, Row
+from ..enums import ARTIFACT_TYPE_BY_NAME, LEVEL_BY_NAME, STATUS_BY_NAME, ArtifactType, LogLevel, Status
+from ..errors import Conflict, InvalidInput, NotFound
+from ..ids import uuid7
+from ..queryset import Exec, One
+from ..validate import (
     check_dt,
     check_id,
     check_int,
@@ -35,7 +32,30 @@ from .validate import (
     json_text,
     shown,
 )
-from .workflow_records import WorkflowArtifact, WorkflowLog, WorkflowRun, WorkflowStage
+from .patch import (
+    K_COST,
+    K_I32,
+    K_ID,
+    K_JSON_ANY,
+    K_META,
+    K_NAME,
+    K_STAT,
+    K_TEXT,
+    K_TS,
+    K_U32,
+    K_U64,
+    RUN_CHECKS,
+    STAGE_CHECKS,
+    STAGE_DEFAULTS,
+    UNSET,
+    Patch,
+    RunPatch,
+    StagePatch,
+    Unset,
+)
+from .queries import LOG_FIELDS
+from .queries import WorkflowQueries as Q
+from .records import WorkflowArtifact, WorkflowLog, WorkflowRun, WorkflowStage
 
 _decode = msgspec.json.decode
 _JSON = msgspec.json.Encoder()
@@ -53,23 +73,7 @@ LOG_LIMIT = 1000
 
 _INT32 = 2**31 - 1
 _INT64 = 2**63 - 1
-_STATUS: Final = {s.value: s for s in Status}
-_LEVEL: Final = {lv.value: lv for lv in LogLevel}
-_ATYPE: Final = {a.value: a for a in ArtifactType}
 _LOG_KEYS: Final = frozenset({"level", "message", "workflow_run_id", "workflow_stage_id", "metadata"})
-_LOG_FIELDS = ("tenant_id", "id", "workflow_run_id", "workflow_stage_id", "level", "message", "metadata", "created_at")
-
-
-class _Unset(enum.Enum):
-    """The default of update keywords: "leave this field alone" (None, by contrast, clears a nullable field)."""
-
-    UNSET = "UNSET"
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = _Unset.UNSET
 
 
 # -- input checks (all run before any I/O) ------------------------------------------------------------------------
@@ -77,21 +81,23 @@ UNSET: Final = _Unset.UNSET
 
 def _status(value: object, what: str = "status") -> str:
     """A Status member or its name ('PENDING', ...), as the name the databases store."""
-    if isinstance(value, str) and value in _STATUS:
+    if isinstance(value, str) and value in STATUS_BY_NAME:
         return str(value)
-    raise InvalidInput(f"{what} must be a rawstore.Status or one of {', '.join(_STATUS)}, got {shown(value)}")
+    raise InvalidInput(f"{what} must be a rawstore.Status or one of {', '.join(STATUS_BY_NAME)}, got {shown(value)}")
 
 
 def _level(value: object, what: str = "level") -> str:
-    if isinstance(value, str) and value in _LEVEL:
+    if isinstance(value, str) and value in LEVEL_BY_NAME:
         return str(value)
-    raise InvalidInput(f"{what} must be a rawstore.LogLevel or one of {', '.join(_LEVEL)}, got {shown(value)}")
+    raise InvalidInput(f"{what} must be a rawstore.LogLevel or one of {', '.join(LEVEL_BY_NAME)}, got {shown(value)}")
 
 
 def _artifact_type(value: object, what: str = "type") -> str:
-    if isinstance(value, str) and value in _ATYPE:
+    if isinstance(value, str) and value in ARTIFACT_TYPE_BY_NAME:
         return str(value)
-    raise InvalidInput(f"{what} must be a rawstore.ArtifactType or one of {', '.join(_ATYPE)}, got {shown(value)}")
+    raise InvalidInput(
+        f"{what} must be a rawstore.ArtifactType or one of {', '.join(ARTIFACT_TYPE_BY_NAME)}, got {shown(value)}"
+    )
 
 
 def _cost(value: object, what: str) -> float:
@@ -117,144 +123,10 @@ def _sized_json(value: object, what: str) -> tuple[str, int]:
     return text, len(text.encode("utf-8"))
 
 
-# -- run and stage fields: one typed definition for creates, upserts and updates ---------------------------------
-
-# Kinds of field: how a given value is checked and turned into a query parameter.
-_ID, _NAME, _STAT, _TS, _I32, _U32, _U64, _COST, _JSON_ANY, _JSON_OPT, _META, _TEXT = range(12)
-
-
-class _Check(NamedTuple):
-    """A patch field's kind; `nullable` fields take None (SQL NULL). A JSON field that is not nullable stores None
-    as the JSON value null when it is _JSON_ANY, and refuses it otherwise."""
-
-    kind: int
-    nullable: bool = False
-
-
-class _Patch(msgspec.Struct, kw_only=True, frozen=True, gc=False):
-    """Fields given to a create, upsert or update; UNSET (the default) leaves a field alone, and None clears a
-    nullable one. Each field's type is what the public keyword takes, its `_Check` how it is stored."""
-
-
-class _RunPatch(_Patch, frozen=True):
-    workflow_id: Annotated[str | _Unset, _Check(_ID)] = UNSET
-    workflow_name: Annotated[str | _Unset, _Check(_NAME)] = UNSET
-    workflow_type: Annotated[str | _Unset, _Check(_NAME)] = UNSET
-    status: Annotated[Status | str | _Unset, _Check(_STAT)] = UNSET
-    started_at: Annotated[datetime | _Unset | None, _Check(_TS, nullable=True)] = UNSET
-    completed_at: Annotated[datetime | _Unset | None, _Check(_TS, nullable=True)] = UNSET
-    duration: Annotated[int | _Unset | None, _Check(_U64, nullable=True)] = UNSET
-    input: Annotated[Any, _Check(_JSON_ANY)] = UNSET
-    output: Annotated[Any, _Check(_JSON_OPT, nullable=True)] = UNSET
-    config: Annotated[Any, _Check(_JSON_OPT)] = UNSET
-    total_cost: Annotated[float | _Unset, _Check(_COST)] = UNSET
-    total_tokens: Annotated[int | _Unset, _Check(_U64)] = UNSET
-    priority: Annotated[int | _Unset, _Check(_I32)] = UNSET
-    metadata: Annotated[dict[str, Any] | _Unset | None, _Check(_META, nullable=True)] = UNSET
-
-
-class _StagePatch(_Patch, frozen=True):
-    stage_name: Annotated[str | _Unset, _Check(_NAME)] = UNSET
-    stage_number: Annotated[int | _Unset, _Check(_I32)] = UNSET
-    execution_group: Annotated[int | _Unset, _Check(_I32)] = UNSET
-    status: Annotated[Status | str | _Unset, _Check(_STAT)] = UNSET
-    attempt: Annotated[int | _Unset, _Check(_U32)] = UNSET
-    started_at: Annotated[datetime | _Unset | None, _Check(_TS, nullable=True)] = UNSET
-    completed_at: Annotated[datetime | _Unset | None, _Check(_TS, nullable=True)] = UNSET
-    duration: Annotated[int | _Unset | None, _Check(_U64, nullable=True)] = UNSET
-    input_data: Annotated[Any, _Check(_JSON_OPT, nullable=True)] = UNSET
-    output_data: Annotated[Any, _Check(_JSON_OPT, nullable=True)] = UNSET
-    config: Annotated[Any, _Check(_JSON_OPT, nullable=True)] = UNSET
-    suspended_state: Annotated[Any, _Check(_JSON_OPT, nullable=True)] = UNSET
-    resume_data: Annotated[Any, _Check(_JSON_OPT, nullable=True)] = UNSET
-    next_poll_at: Annotated[datetime | _Unset | None, _Check(_TS, nullable=True)] = UNSET
-    poll_interval: Annotated[int | _Unset | None, _Check(_U64, nullable=True)] = UNSET
-    max_wait_until: Annotated[datetime | _Unset | None, _Check(_TS, nullable=True)] = UNSET
-    metrics: Annotated[Any, _Check(_JSON_OPT, nullable=True)] = UNSET
-    embedding_info: Annotated[Any, _Check(_JSON_OPT, nullable=True)] = UNSET
-    error_message: Annotated[str | _Unset | None, _Check(_TEXT, nullable=True)] = UNSET
-
-
-def _checks(patch: type[_Patch]) -> tuple[tuple[str, int, bool], ...]:
-    """(field, kind, nullable) of a patch in field order, which is also the order bad values are reported in.
-
-    Plain tuples, unpacked in the loop of `_patch_values`: NamedTuple attribute reads would cost a stage update
-    about a microsecond.
-    """
-    hints = typing.get_type_hints(patch, include_extras=True)
-    out = []
-    for name in patch.__struct_fields__:
-        check = next(m for m in hints[name].__metadata__ if isinstance(m, _Check))
-        out.append((name, check.kind, check.nullable))
-    return tuple(out)
-
-
-_RUN_CHECKS: Final = _checks(_RunPatch)
-_STAGE_CHECKS: Final = _checks(_StagePatch)
-# What a new stage gets for a field an upsert leaves out (None for the rest).
-_STAGE_DEFAULTS: Final[dict[str, Any]] = {"status": Status.PENDING, "attempt": 0}
-
-
 def _label(i: int | None, name: str) -> str:
     return name if i is None else f"entries[{i}].{name}"
 
 
-def _corrupt(what: str, row_id: object, exc: Exception) -> DatabaseError:
-    return DatabaseError(f"stored {what} {row_id!r} cannot be decoded (written outside rawstore?): {exc}")
-
-
-# -- queries --------------------------------------------------------------------------------------------------
-
-# Enum columns decode by a dict lookup: calling the Enum class (the generic decoder's way) costs about 0.8 us a
-# value, which a page of a thousand log lines or stages would notice next to the raw driver.
-_STATUS_DECODE: Final = {"status": _STATUS.__getitem__}
-_LOG_DECODE: Final = {"level": _LEVEL.__getitem__}
-_ARTIFACT_DECODE: Final = {"type": _ATYPE.__getitem__}
-
-
-class WorkflowQueries(QuerySet, domain="workflows"):
-    """The queries of sql/<dialect>/workflows.sql and what their rows decode to."""
-
-    insert_run = One(WorkflowRun, decode=_STATUS_DECODE)
-    get_run = One(WorkflowRun, decode=_STATUS_DECODE)
-    get_run_status = One(str)  # mapped to Status here, so that a stored value no Status has is a DatabaseError
-    runs_by_status = Many(WorkflowRun, decode=_STATUS_DECODE)
-    update_run = Exec()
-    claim_run = Exec()
-    # Two shapes, so Raw: with UPDATE ... RETURNING the claimed run, with get_run's columns (decoded by get_run's
-    # decoder); without (MariaDB), the id of the run picked and locked for claim_run to mark. Picking the whole run
-    # there instead made MariaDB claims about 12% slower (measured), for a row that is read again once marked.
-    claim_next_run = Raw()
-    insert_stage = One(WorkflowStage, decode=_STATUS_DECODE)
-    upsert_stage = One(WorkflowStage, decode=_STATUS_DECODE)
-    get_stage = One(WorkflowStage, decode=_STATUS_DECODE)
-    get_stage_by_id = One(WorkflowStage, decode=_STATUS_DECODE)
-    update_stage = Exec()
-    update_stage_by_key = Exec()
-    stages_by_run_asc = Many(WorkflowStage, decode=_STATUS_DECODE)
-    stages_by_run_desc = Many(WorkflowStage, decode=_STATUS_DECODE)
-    suspended_stages = Many(WorkflowStage, decode=_STATUS_DECODE)
-    first_resumable_stage = One(WorkflowStage, decode=_STATUS_DECODE)
-    first_failed_stage = One(WorkflowStage, decode=_STATUS_DECODE)
-    last_completed_stage = One(WorkflowStage, decode=_STATUS_DECODE)
-    last_completed_stage_before = One(WorkflowStage, decode=_STATUS_DECODE)
-    delete_stage = Exec()
-    unlink_stage_artifacts = Exec()
-    stage_row_id = One(str)
-    clock = Scalar(datetime)
-    insert_log = One(WorkflowLog, decode=_LOG_DECODE)
-    insert_logs = Batch(fields=_LOG_FIELDS)
-    run_logs = Many(WorkflowLog, decode=_LOG_DECODE)
-    stage_logs = Many(WorkflowLog, decode=_LOG_DECODE)
-    save_artifact = One(WorkflowArtifact, decode=_ARTIFACT_DECODE)
-    save_stage_output = Exec()
-    load_artifact = One(str)  # JSON text, decoded here so that a value that is not JSON is a DatabaseError
-    has_artifact = One(int)
-    delete_artifact = Exec()
-    list_artifacts = Many(WorkflowArtifact, decode=_ARTIFACT_DECODE)
-
-
-Q = WorkflowQueries
 _STAGES_BY_RUN: Final = {False: Q.stages_by_run_asc, True: Q.stages_by_run_desc}
 
 
@@ -280,35 +152,35 @@ class WorkflowStore:
 
     def _param(self, name: str, kind: int, value: Any, nullable: bool) -> Any:
         """Check one run or stage field and return it as a query parameter."""
-        if value is None and kind != _JSON_ANY:
+        if value is None and kind != K_JSON_ANY:
             if not nullable:
                 raise InvalidInput(f"{name} cannot be None")
             return None
-        if kind == _ID:
+        if kind == K_ID:
             return check_id(value, name)
-        if kind == _NAME:
+        if kind == K_NAME:
             return _name(value, name)
-        if kind == _STAT:
+        if kind == K_STAT:
             return _status(value, name)
-        if kind == _TS:
+        if kind == K_TS:
             return self._ctx.ts_out(check_dt(value, name))
-        if kind == _I32:
+        if kind == K_I32:
             return check_int(value, name, -_INT32 - 1, _INT32)
-        if kind == _U32:
+        if kind == K_U32:
             return check_int(value, name, 0, _INT32)
-        if kind == _U64:
+        if kind == K_U64:
             return check_int(value, name, 0, _INT64)
-        if kind == _COST:
+        if kind == K_COST:
             return _cost(value, name)
-        if kind == _META:
+        if kind == K_META:
             return encode_json(check_metadata(value, name), name)
-        if kind == _TEXT:
+        if kind == K_TEXT:
             return check_text(value, name, MAX_MESSAGE)
-        return encode_json(value, name)  # _JSON_ANY, _JSON_OPT
+        return encode_json(value, name)  # K_JSON_ANY, K_JSON_OPT
 
     def _patch_values(
         self,
-        patch: _Patch,
+        patch: Patch,
         checks: tuple[tuple[str, int, bool], ...],
         defaults: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -381,13 +253,7 @@ class WorkflowStore:
         """The run's status, or None when the run does not exist."""
         t = self._ctx.tenant()
         check_id(run_id, "run_id")
-        status = await self._ctx.one(Q.get_run_status, {"tenant_id": t, "id": run_id})
-        if status is None:
-            return None
-        try:
-            return _STATUS[status]
-        except KeyError as e:
-            raise _corrupt("workflow run status of", run_id, e) from e
+        return await self._ctx.one(Q.get_run_status, {"tenant_id": t, "id": run_id})
 
     async def get_runs_by_status(self, status: Status | str, *, limit: int | None = None) -> list[WorkflowRun]:
         """Runs in this status, oldest first (created_at, then id); at most `limit` of them when given."""
@@ -404,20 +270,20 @@ class WorkflowStore:
         self,
         run_id: str,
         *,
-        workflow_id: str | _Unset = UNSET,
-        workflow_name: str | _Unset = UNSET,
-        workflow_type: str | _Unset = UNSET,
-        status: Status | str | _Unset = UNSET,
-        started_at: datetime | _Unset | None = UNSET,
-        completed_at: datetime | _Unset | None = UNSET,
-        duration: int | _Unset | None = UNSET,
+        workflow_id: str | Unset = UNSET,
+        workflow_name: str | Unset = UNSET,
+        workflow_type: str | Unset = UNSET,
+        status: Status | str | Unset = UNSET,
+        started_at: datetime | Unset | None = UNSET,
+        completed_at: datetime | Unset | None = UNSET,
+        duration: int | Unset | None = UNSET,
         input: Any = UNSET,
         output: Any = UNSET,
         config: Any = UNSET,
-        total_cost: float | _Unset = UNSET,
-        total_tokens: int | _Unset = UNSET,
-        priority: int | _Unset = UNSET,
-        metadata: dict[str, Any] | _Unset | None = UNSET,
+        total_cost: float | Unset = UNSET,
+        total_tokens: int | Unset = UNSET,
+        priority: int | Unset = UNSET,
+        metadata: dict[str, Any] | Unset | None = UNSET,
         expected_version: int | None = None,
     ) -> WorkflowRun:
         """Set the given fields (None clears a nullable one), bump version and updated_at; return the run.
@@ -429,7 +295,7 @@ class WorkflowStore:
         """
         t = self._ctx.tenant()
         check_id(run_id, "run_id")
-        patch = _RunPatch(
+        patch = RunPatch(
             workflow_id=workflow_id,
             workflow_name=workflow_name,
             workflow_type=workflow_type,
@@ -445,7 +311,7 @@ class WorkflowStore:
             priority=priority,
             metadata=metadata,
         )
-        values = self._patch_values(patch, _RUN_CHECKS)
+        values = self._patch_values(patch, RUN_CHECKS)
         expected = self._expected(expected_version)
         values.update(tenant_id=t, id=run_id, expected_version=expected)
         key = {"tenant_id": t, "id": run_id}
@@ -503,7 +369,7 @@ class WorkflowStore:
 
     # -- stages -----------------------------------------------------------------------------------------
 
-    def _stage_values(self, t: str, workflow_run_id: str, stage_id: str, patch: _StagePatch) -> dict[str, Any]:
+    def _stage_values(self, t: str, workflow_run_id: str, stage_id: str, patch: StagePatch) -> dict[str, Any]:
         """Insert parameters of a stage (defaults for fields not given) plus the `set_<f>` flags of an upsert."""
         values: dict[str, Any] = {
             "tenant_id": t,
@@ -511,7 +377,7 @@ class WorkflowStore:
             "workflow_run_id": check_id(workflow_run_id, "workflow_run_id"),
             "stage_id": check_id(stage_id, "stage_id"),
         }
-        values.update(self._patch_values(patch, _STAGE_CHECKS, _STAGE_DEFAULTS))
+        values.update(self._patch_values(patch, STAGE_CHECKS, STAGE_DEFAULTS))
         return values
 
     async def create_stage(
@@ -544,7 +410,7 @@ class WorkflowStore:
         Raises NotFound when the run does not exist, Conflict when the run already has this stage_id.
         """
         t = self._ctx.tenant()
-        patch = _StagePatch(
+        patch = StagePatch(
             stage_name=stage_name,
             stage_number=stage_number,
             execution_group=execution_group,
@@ -579,22 +445,22 @@ class WorkflowStore:
         stage_name: str,
         stage_number: int,
         execution_group: int,
-        status: Status | str | _Unset = UNSET,
-        attempt: int | _Unset = UNSET,
-        started_at: datetime | _Unset | None = UNSET,
-        completed_at: datetime | _Unset | None = UNSET,
-        duration: int | _Unset | None = UNSET,
+        status: Status | str | Unset = UNSET,
+        attempt: int | Unset = UNSET,
+        started_at: datetime | Unset | None = UNSET,
+        completed_at: datetime | Unset | None = UNSET,
+        duration: int | Unset | None = UNSET,
         input_data: Any = UNSET,
         output_data: Any = UNSET,
         config: Any = UNSET,
         suspended_state: Any = UNSET,
         resume_data: Any = UNSET,
-        next_poll_at: datetime | _Unset | None = UNSET,
-        poll_interval: int | _Unset | None = UNSET,
-        max_wait_until: datetime | _Unset | None = UNSET,
+        next_poll_at: datetime | Unset | None = UNSET,
+        poll_interval: int | Unset | None = UNSET,
+        max_wait_until: datetime | Unset | None = UNSET,
         metrics: Any = UNSET,
         embedding_info: Any = UNSET,
-        error_message: str | _Unset | None = UNSET,
+        error_message: str | Unset | None = UNSET,
     ) -> WorkflowStage:
         """Create the stage (run, stage_id) as `create_stage` would, or update the existing one; return it.
 
@@ -604,7 +470,7 @@ class WorkflowStore:
         does not exist.
         """
         t = self._ctx.tenant()
-        patch = _StagePatch(
+        patch = StagePatch(
             stage_name=stage_name,
             stage_number=stage_number,
             execution_group=execution_group,
@@ -635,25 +501,25 @@ class WorkflowStore:
         self,
         id: str,
         *,
-        stage_name: str | _Unset = UNSET,
-        stage_number: int | _Unset = UNSET,
-        execution_group: int | _Unset = UNSET,
-        status: Status | str | _Unset = UNSET,
-        attempt: int | _Unset = UNSET,
-        started_at: datetime | _Unset | None = UNSET,
-        completed_at: datetime | _Unset | None = UNSET,
-        duration: int | _Unset | None = UNSET,
+        stage_name: str | Unset = UNSET,
+        stage_number: int | Unset = UNSET,
+        execution_group: int | Unset = UNSET,
+        status: Status | str | Unset = UNSET,
+        attempt: int | Unset = UNSET,
+        started_at: datetime | Unset | None = UNSET,
+        completed_at: datetime | Unset | None = UNSET,
+        duration: int | Unset | None = UNSET,
         input_data: Any = UNSET,
         output_data: Any = UNSET,
         config: Any = UNSET,
         suspended_state: Any = UNSET,
         resume_data: Any = UNSET,
-        next_poll_at: datetime | _Unset | None = UNSET,
-        poll_interval: int | _Unset | None = UNSET,
-        max_wait_until: datetime | _Unset | None = UNSET,
+        next_poll_at: datetime | Unset | None = UNSET,
+        poll_interval: int | Unset | None = UNSET,
+        max_wait_until: datetime | Unset | None = UNSET,
         metrics: Any = UNSET,
         embedding_info: Any = UNSET,
-        error_message: str | _Unset | None = UNSET,
+        error_message: str | Unset | None = UNSET,
         expected_version: int | None = None,
     ) -> WorkflowStage:
         """Update the stage with this row id: set the given fields (None clears a nullable one), bump version and
@@ -662,7 +528,7 @@ class WorkflowStore:
         Raises NotFound when it does not exist, Conflict when `expected_version` is stale (nothing changes).
         """
         t = self._ctx.tenant()
-        patch = _StagePatch(
+        patch = StagePatch(
             stage_name=stage_name,
             stage_number=stage_number,
             execution_group=execution_group,
@@ -694,30 +560,30 @@ class WorkflowStore:
         run_id: str,
         stage_id: str,
         *,
-        stage_name: str | _Unset = UNSET,
-        stage_number: int | _Unset = UNSET,
-        execution_group: int | _Unset = UNSET,
-        status: Status | str | _Unset = UNSET,
-        attempt: int | _Unset = UNSET,
-        started_at: datetime | _Unset | None = UNSET,
-        completed_at: datetime | _Unset | None = UNSET,
-        duration: int | _Unset | None = UNSET,
+        stage_name: str | Unset = UNSET,
+        stage_number: int | Unset = UNSET,
+        execution_group: int | Unset = UNSET,
+        status: Status | str | Unset = UNSET,
+        attempt: int | Unset = UNSET,
+        started_at: datetime | Unset | None = UNSET,
+        completed_at: datetime | Unset | None = UNSET,
+        duration: int | Unset | None = UNSET,
         input_data: Any = UNSET,
         output_data: Any = UNSET,
         config: Any = UNSET,
         suspended_state: Any = UNSET,
         resume_data: Any = UNSET,
-        next_poll_at: datetime | _Unset | None = UNSET,
-        poll_interval: int | _Unset | None = UNSET,
-        max_wait_until: datetime | _Unset | None = UNSET,
+        next_poll_at: datetime | Unset | None = UNSET,
+        poll_interval: int | Unset | None = UNSET,
+        max_wait_until: datetime | Unset | None = UNSET,
         metrics: Any = UNSET,
         embedding_info: Any = UNSET,
-        error_message: str | _Unset | None = UNSET,
+        error_message: str | Unset | None = UNSET,
         expected_version: int | None = None,
     ) -> WorkflowStage:
         """`update_stage` for the stage found by (run_id, stage_id)."""
         t = self._ctx.tenant()
-        patch = _StagePatch(
+        patch = StagePatch(
             stage_name=stage_name,
             stage_number=stage_number,
             execution_group=execution_group,
@@ -755,12 +621,12 @@ class WorkflowStore:
         update: Exec,
         get: One[WorkflowStage],
         key: dict[str, Any],
-        patch: _StagePatch,
+        patch: StagePatch,
         expected_version: object,
         what: str,
     ) -> WorkflowStage:
         """Apply a stage patch to the stage `key` names (with `update`), then read it back (with `get`)."""
-        values = self._patch_values(patch, _STAGE_CHECKS)
+        values = self._patch_values(patch, STAGE_CHECKS)
         expected = self._expected(expected_version)
         values.update(key, expected_version=expected)
         async with self._ctx.write() as conn:
@@ -864,13 +730,13 @@ class WorkflowStore:
     # -- logs -------------------------------------------------------------------------------------------
 
     def _log_row(self, t: str, entry: Mapping[str, Any], i: int | None, ok_ids: set[str]) -> tuple[Any, ...]:
-        """A validated log row in `_LOG_FIELDS` order, created_at left for the caller.
+        """A validated log row in `LOG_FIELDS` order, created_at left for the caller.
 
         `i` is the entry's position in a batch (None for `create_log`). Plain values take a fast path and error
         labels are built only on error: this is most of the CPU a batch costs next to the raw driver.
         """
         level = entry.get("level")
-        if type(level) is not LogLevel and (type(level) is not str or level not in _LEVEL):
+        if type(level) is not LogLevel and (type(level) is not str or level not in LEVEL_BY_NAME):
             level = _level(level, _label(i, "level"))
         message = entry.get("message")
         if type(message) is not str or len(message) > 4096 or not message.isascii() or "\x00" in message:
@@ -920,7 +786,7 @@ class WorkflowStore:
             "metadata": metadata,
         }
         row = self._log_row(t, entry, None, set())
-        values = dict(zip(_LOG_FIELDS, row, strict=False))
+        values = dict(zip(LOG_FIELDS, row, strict=False))
         async with self._atomic() as conn:
             log = await conn.one(self._ctx[Q.insert_log], values)
         assert log is not None
@@ -1040,13 +906,7 @@ class WorkflowStore:
         t = self._ctx.tenant()
         check_id(run_id, "run_id")
         self._key(key)
-        data = await self._ctx.one(Q.load_artifact, {"tenant_id": t, "run_id": run_id, "key": key})
-        if data is None:
-            return None
-        try:
-            return _decode(data)
-        except msgspec.DecodeError as e:
-            raise _corrupt("workflow artifact", key, e) from e
+        return await self._ctx.one(Q.load_artifact, {"tenant_id": t, "run_id": run_id, "key": key})
 
     async def has_artifact(self, run_id: str, key: str) -> bool:
         """Whether the run has an artifact under this key."""

@@ -1,16 +1,15 @@
-"""The AI call log (`store.ai_calls`): buffered call logging, atomic batch results, statistics computed in SQL.
+"""`AICallLog` (`store.ai_calls`): buffered call logging, atomic batch results, statistics computed in SQL.
 
-Where the seed logged each call fire-and-forget (lost at shutdown), found recorded batches with an unindexed JSON
-scan and de-duplicated them check-then-insert (racy), and summed float costs in JavaScript, this module buffers calls
-and writes them in batches (one round trip each) until `flush()`/`close()`, records a batch with an insert-or-ignore
-of a key in the same transaction as its rows, stores costs as integer nano-units and aggregates in SQL.
+Calls are buffered and written in batches (one round trip each) until `flush()`/`close()`, so none is lost at
+shutdown. A batch's results are recorded with an insert-or-ignore of its key in the same transaction as its rows,
+so a batch is recorded once however many writers race. Costs are stored as integer nano-units and summed in SQL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from decimal import Context as DecimalContext
@@ -18,15 +17,12 @@ from typing import Any, Literal
 
 import msgspec
 
-from .ai_records import AICall, AICallStats, ModelStats
-from .context import Context
-from .cursor import decode_cursor, encode_cursor
-from .errors import ConnectionLost, DatabaseError, InvalidInput, RawstoreError
-from .ids import uuid7
-from .queryset import Batch, Exec, Many, One, QuerySet
-from .records import Page
-from .timeutil import MAX_TS, MIN_TS, utcnow
-from .validate import (
+from ..context import Context
+from ..errors import ConnectionLost, DatabaseError, InvalidInput, RawstoreError
+from ..ids import uuid7
+from ..pagination import Page, decode_cursor, encode_cursor
+from ..timeutil import MAX_TS, MIN_TS, utcnow
+from ..validate import (
     MAX_SHORT,
     check_choice,
     check_dt,
@@ -37,6 +33,9 @@ from .validate import (
     plain_id,
     shown,
 )
+from .queries import FIELDS
+from .queries import AICallQueries as Q
+from .records import NANOS, AICall, AICallStats, ModelStats
 
 log = logging.getLogger("rawstore")
 
@@ -46,7 +45,6 @@ MAX_CALL_TYPE = MAX_SHORT
 MAX_TEXT = 16 * 1024 * 1024
 MAX_TOKENS = 2**31 - 1
 MAX_COST = 10**9
-NANOS = 10**9
 # Past the end of every topic starting with a prefix: topics hold at most MAX_TOPIC characters (a column check on
 # every database), so prefix + (MAX_TOPIC + 1 - len(prefix)) x U+10FFFF sorts after all of them in code-point order.
 _TOP = "\U0010ffff"
@@ -54,22 +52,7 @@ _MAX_ID = "\U0010ffff" * 2
 _DEC = DecimalContext(prec=60, rounding=ROUND_HALF_EVEN)
 _DEC_NANOS = Decimal(NANOS)
 _JSON = msgspec.json.Encoder()
-_FIELDS = (
-    "tenant_id",
-    "id",
-    "topic",
-    "call_type",
-    "model_key",
-    "model_id",
-    "prompt",
-    "response",
-    "input_tokens",
-    "output_tokens",
-    "cost_nanos",
-    "metadata",
-    "created_at",
-)
-_ID = _FIELDS.index("id")
+_ID = FIELDS.index("id")
 _SELF_CHECKED = 4096
 
 Direction = Literal["asc", "desc"]
@@ -139,37 +122,6 @@ def _prefix_range(prefix: object) -> tuple[str, str]:
     return prefix, prefix + _TOP * (MAX_TOPIC + 1 - len(prefix))
 
 
-class _ModelTotals(msgspec.Struct, gc=False):
-    """One row of the stats query: the totals of one model key (sums arrive as Decimal on some databases)."""
-
-    model_key: str
-    calls: int
-    input_tokens: int
-    output_tokens: int
-    cost_nanos: int
-
-
-def _cost(nanos: Any) -> float:
-    return int(nanos) / NANOS
-
-
-_TOTALS: dict[str, Callable[[Any], Any]] = dict.fromkeys(("calls", "input_tokens", "output_tokens", "cost_nanos"), int)
-_CALL: dict[str, Callable[[Any], Any]] = {"input_tokens": int, "output_tokens": int, "cost": _cost}
-
-
-class AICallQueries(QuerySet, domain="ai_calls"):
-    """The queries of sql/<dialect>/ai_calls.sql and what their rows decode to."""
-
-    insert_calls = Batch(fields=_FIELDS)
-    record_batch = Exec()
-    is_recorded = One(int)
-    stats = Many(_ModelTotals, decode=_TOTALS)
-    get_call = One(AICall, decode=_CALL)
-    calls_asc = Many(AICall, decode=_CALL)
-    calls_desc = Many(AICall, decode=_CALL)
-
-
-Q = AICallQueries
 _PAGES = {"asc": Q.calls_asc, "desc": Q.calls_desc}
 
 
@@ -215,7 +167,7 @@ class AICallLog:
         return s
 
     def _row(self, t: str, call: object, now: datetime, what: str, batch_id: str | None = None) -> tuple[Any, ...]:
-        """The validated row of a call, in `_FIELDS` order; InvalidInput names the bad field."""
+        """The validated row of a call, in `FIELDS` order; InvalidInput names the bad field."""
         if type(call) is not AICall and not isinstance(call, AICall):
             raise InvalidInput(f"{what} must be a rawstore.AICall, got {type(call).__name__}")
         topic = call.topic

@@ -8,9 +8,12 @@ from typing import Any
 
 import msgspec
 
+NANOS = 10**9
+"""Costs are stored as integers in nano-units of the currency (exact sums in SQL)."""
+
 
 class AICall(msgspec.Struct, gc=False):
-    """One AI model call, positionally constructible in the seed's field order.
+    """One AI model call, positionally constructible (topic, call_type, model_key, model_id, prompt, response, ...).
 
     `cost` is in the caller's currency unit (int, float or Decimal); it is stored exactly to 10⁻⁹ and read back as
     a float. `id` None: the kit assigns a UUIDv7 when the call is logged. `created_at` None: the time the call was
@@ -51,3 +54,13 @@ class AICallStats(msgspec.Struct, gc=False):
     total_output_tokens: int
     total_cost: float
     per_model: dict[str, ModelStats] = msgspec.field(default_factory=dict)
+
+
+class ModelTotals(msgspec.Struct, gc=False):
+    """One row of the stats query: the totals of one model key (sums arrive as Decimal on some databases)."""
+
+    model_key: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_nanos: int

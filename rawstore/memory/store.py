@@ -8,15 +8,13 @@ from typing import Any, Literal
 
 import msgspec
 
-from .context import Context
-from .cursor import decode_cursor, encode_cursor
-from .drivers.base import Connection
-from .errors import Conflict, InvalidInput, NotFound
-from .ids import uuid7
-from .queryset import Batch, Exec, Many, One, QuerySet, Raw, Scalar
-from .records import Include, Message, MessageUpdate, Page, Resource, Thread
-from .timeutil import MAX_TS, MIN_TS, utcnow
-from .validate import (
+from ..context import Context
+from ..drivers.base import Connection
+from ..errors import Conflict, InvalidInput, NotFound
+from ..ids import uuid7
+from ..pagination import Page, decode_cursor, encode_cursor
+from ..timeutil import MAX_TS, MIN_TS, utcnow
+from ..validate import (
     MAX_SHORT,
     MAX_TITLE,
     check_bool,
@@ -32,6 +30,9 @@ from .validate import (
     json_text,
     plain_id,
 )
+from .queries import MESSAGE_FIELDS
+from .queries import MemoryQueries as Q
+from .records import Include, Message, MessageUpdate, Resource, Thread
 
 _decode = msgspec.json.decode
 # Sorts after every id a caller can write (ids hold no NUL and are compared byte-wise everywhere).
@@ -44,8 +45,7 @@ Direction = Literal["asc", "desc"]
 
 
 _JSON = msgspec.json.Encoder()
-_MESSAGE_FIELDS = ("tenant_id", "id", "thread_id", "role", "type", "content", "resource_id", "created_at")
-_THREAD_ID = _MESSAGE_FIELDS.index("thread_id")
+_THREAD_ID = MESSAGE_FIELDS.index("thread_id")
 
 
 def _position(cursor: str | None, kind: str, direction: str, lo: datetime, hi: datetime) -> tuple[datetime, str]:
@@ -60,43 +60,6 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[i : i + _CHUNK]
 
 
-class MemoryQueries(QuerySet, domain="memory"):
-    """The queries of sql/<dialect>/memory.sql and what their rows decode to."""
-
-    get_thread = One(Thread)
-    lock_thread = One(Thread)
-    threads_created_asc = Many(Thread)
-    threads_created_desc = Many(Thread)
-    threads_updated_asc = Many(Thread)
-    threads_updated_desc = Many(Thread)
-    count_threads = Scalar(int)
-    existing_threads = Many(str)
-    upsert_thread = Exec()
-    insert_thread = Exec()
-    update_thread = Exec()
-    delete_thread = Exec()
-    delete_thread_messages = Exec()
-    touch_threads = Exec()
-    insert_new_messages = Batch(fields=_MESSAGE_FIELDS)
-    upsert_messages = Batch(fields=_MESSAGE_FIELDS)
-    existing_messages = Raw()  # (id, thread_id, created_at): created_at is decoded only for ids that existed
-    get_messages = Many(Message)
-    lock_messages = Many(Message)
-    message_window = Many(Message)
-    messages_asc = Many(Message)
-    messages_desc = Many(Message)
-    count_messages = Scalar(int)
-    message_threads = Many(str)
-    update_message = Exec()
-    delete_messages = Exec()
-    get_resource = One(Resource)
-    lock_resource = One(Resource)
-    upsert_resource = Exec()
-    ensure_resource = Exec()
-    update_resource = Exec()
-
-
-Q = MemoryQueries
 _THREAD_PAGES = {
     ("created_at", "asc"): Q.threads_created_asc,
     ("created_at", "desc"): Q.threads_created_desc,
@@ -243,7 +206,7 @@ class MemoryStore:
     def _message_rows(
         self, t: str, messages: Sequence[Message]
     ) -> tuple[dict[str, tuple[Any, ...]], dict[str, Message]]:
-        """Validated rows (in `_MESSAGE_FIELDS` order) by id, the last version of a repeated id winning.
+        """Validated rows (in `MESSAGE_FIELDS` order) by id, the last version of a repeated id winning.
 
         Checks ids, thread, role, type, JSON content and aware datetimes. Values that repeat across a batch
         (thread, role, type, resource) are checked once, a plain ASCII id takes a fast path, and error labels are

@@ -10,16 +10,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import msgspec
-
-from .context import Context
-from .drivers.base import Listener
-from .enums import Status
-from .errors import DatabaseError, InvalidInput, LeaseLost, NotFound
-from .ids import uuid7
-from .job_records import Job, SuspendedJob
-from .queryset import Batch, Exec, Many, One, QuerySet
-from .validate import check_dt, check_id, check_int, check_text, encode_json, plain_id
+from ..context import Context
+from ..drivers.base import Listener
+from ..enums import Status
+from ..errors import DatabaseError, InvalidInput, LeaseLost, NotFound
+from ..ids import uuid7
+from ..queryset import Exec
+from ..validate import check_dt, check_id, check_int, check_text, encode_json, plain_id
+from .queries import JobQueries as Q
+from .records import Job, SuspendedJob
 
 _MAX_TEXT = 255
 _MAX_CLAIM = 10_000
@@ -93,53 +92,6 @@ def _lease_pairs(jobs: object) -> list[tuple[str, str]]:
     return pairs
 
 
-class _KeyHolder(msgspec.Struct, gc=False):
-    """The pending or running job that holds a unique key."""
-
-    unique_key: str
-    id: str
-
-
-class _StatusCount(msgspec.Struct, gc=False):
-    status: Status
-    jobs: int
-
-
-class JobQueries(QuerySet, domain="jobs"):
-    """The queries of sql/<dialect>/jobs.sql and what their rows decode to."""
-
-    db_now = One(datetime)
-    enqueue = Batch()
-    enqueue_unkeyed = Batch()
-    active_ids_by_key = Many(_KeyHolder)
-    # Where the database has UPDATE ... RETURNING, a claim is one statement returning the claimed jobs; elsewhere
-    # it locks and reads the jobs as they will be once claim_mark, in the same transaction, has marked them.
-    claim_any = Many(Job)
-    claim_one_any = Many(Job)
-    claim_queue = Many(Job)
-    claim_one_queue = Many(Job)
-    claim_mark = Exec()
-    complete = Exec()
-    complete_many = Exec()
-    complete_pairs = Exec()
-    heartbeat = Exec()
-    fail = Exec()
-    suspend = Exec()
-    stale_jobs = Many(str)
-    release_stale = Exec()
-    suspended_ready = Many(SuspendedJob)
-    resume = Exec()
-    cancel = Exec()
-    run_jobs = Many(str)
-    cancel_by_run = Exec()
-    get_job = One(Job)
-    counts = Many(_StatusCount, decode={"jobs": int})
-    counts_queue = Many(_StatusCount, decode={"jobs": int})
-    prune = Exec()
-    has_due = One(int)
-
-
-Q = JobQueries
 # (one job?, a queue?) -> the claim statement
 _CLAIMS = {
     (False, False): Q.claim_any,

@@ -1,15 +1,30 @@
-"""Opaque keyset cursors: base64url of msgpack [kind, sort value in µs, id]. A page never costs more deep in a list."""
+"""Keyset pagination shared by every domain: `Page[T]` and its opaque cursors.
+
+A cursor is base64url of msgpack [kind, sort value in µs, id], so a page deep in a list costs what the first one does.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from datetime import datetime
+from typing import Generic, TypeVar
 
 import msgspec
 
 from .errors import InvalidInput
 from .timeutil import MAX_TS, MIN_TS, from_micros, to_micros
+
+T = TypeVar("T")
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """One page of a list. Pass `next_cursor` back as `cursor` for the next page; it is None on the last."""
+
+    items: list[T]
+    next_cursor: str | None
+    has_more: bool
+    total: int | None = None
 
 
 def encode_cursor(kind: str, ts: datetime, row_id: str) -> str:

@@ -1,6 +1,6 @@
 """Records of the workflow domain (msgspec Structs): what `store.workflows` returns.
 
-Fields are the seed's (bratsos/workflow-engine) in snake_case, plus `version` on runs and stages. The kit creates
+Runs and stages carry a `version` that every update bumps (for `expected_version` fencing). The kit creates
 these records; callers pass keywords to `create_run`, `create_stage`, ... rather than building them. Timestamps
 are timezone-aware UTC datetimes set by the database's clock unless the caller gave them; JSON fields hold any
 JSON value (dicts, lists, strings, numbers, booleans, None).
@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from .enums import ArtifactType, LogLevel, Status
+from ..enums import ArtifactType, LogLevel, Status
 
 # gc=False as in records.py: the fields cannot refer back to the record, so the cycle collector can skip them.
 

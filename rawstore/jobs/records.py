@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from .enums import Status
+from ..enums import Status
 
 
 class Job(msgspec.Struct, gc=False):
@@ -46,3 +46,15 @@ class SuspendedJob(msgspec.Struct, gc=False):
     job_id: str
     stage_id: str
     workflow_run_id: str
+
+
+class KeyHolder(msgspec.Struct, gc=False):
+    """The pending or running job that holds a unique key."""
+
+    unique_key: str
+    id: str
+
+
+class StatusCount(msgspec.Struct, gc=False):
+    status: Status
+    jobs: int
