@@ -11,9 +11,14 @@ from typing import Any, Generic, Protocol, TypeVar, overload, runtime_checkable
 
 from .ai_calls import AICallLog, AICallQueries
 from .context import Context
+from .evals import EvalQueries, EvalStore
 from .jobs import JobQueries, JobQueue
 from .memory import MemoryQueries, MemoryStore
 from .queryset import QuerySet
+from .scores import ScoreQueries, ScoreStore
+from .snapshots import SnapshotQueries, SnapshotStore
+from .spans import SpanQueries, SpanStore
+from .traces import TraceQueries, TraceStore
 from .workflows import WorkflowQueries, WorkflowStore
 
 D = TypeVar("D")
@@ -53,6 +58,11 @@ class TransactionDomains:
     memory = Domain(MemoryStore, MemoryQueries)
     workflows = Domain(WorkflowStore, WorkflowQueries)
     jobs = Domain(JobQueue, JobQueries)
+    snapshots = Domain(SnapshotStore, SnapshotQueries)
+    spans = Domain(SpanStore, SpanQueries)
+    traces = Domain(TraceStore, TraceQueries)
+    scores = Domain(ScoreStore, ScoreQueries)
+    evals = Domain(EvalStore, EvalQueries)
 
 
 class StoreDomains(TransactionDomains):

@@ -1,0 +1,6 @@
+"""Legacy eval results (`store.evals`)."""
+
+from .queries import EvalQueries
+from .store import EvalStore
+
+__all__ = ["EvalQueries", "EvalStore"]

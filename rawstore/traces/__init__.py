@@ -1,0 +1,6 @@
+"""Legacy OpenTelemetry trace records (`store.traces`)."""
+
+from .queries import TraceQueries
+from .store import TraceStore
+
+__all__ = ["TraceQueries", "TraceStore"]
