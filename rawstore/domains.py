@@ -13,6 +13,7 @@ from .ai_calls import AICallLog, AICallQueries
 from .context import Context
 from .evals import EvalQueries, EvalStore
 from .jobs import JobQueries, JobQueue
+from .memories import MemoryItemQueries, SemanticMemoryStore
 from .memory import MemoryQueries, MemoryStore
 from .queryset import QuerySet
 from .scores import ScoreQueries, ScoreStore
@@ -63,6 +64,7 @@ class TransactionDomains:
     traces = Domain(TraceStore, TraceQueries)
     scores = Domain(ScoreStore, ScoreQueries)
     evals = Domain(EvalStore, EvalQueries)
+    memories = Domain(SemanticMemoryStore, MemoryItemQueries)
 
 
 class StoreDomains(TransactionDomains):

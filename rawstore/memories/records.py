@@ -1,0 +1,3 @@
+"""Records of the memories domain (msgspec Structs)."""
+
+from __future__ import annotations
