@@ -1,0 +1,78 @@
+-- name: insert_evals[]
+-- Insert a batch of evals from column arrays in one statement; an id already stored (or repeated in the batch) is a
+-- unique violation, so the whole batch fails and nothing is written.
+INSERT INTO {schema}rs_evals (tenant_id, id, agent_name, metric_name, input, output, result, instructions, run_id,
+                              global_run_id, test_info, is_test, created_at)
+SELECT t, i, a, m, inp, o, r::jsonb, ins, ri, g, ti::jsonb, it, ca
+FROM unnest(:tenant_id::text[], :id::text[], :agent_name::text[], :metric_name::text[], :input::text[],
+            :output::text[], :result::text[], :instructions::text[], :run_id::text[], :global_run_id::text[],
+            :test_info::text[], :is_test::bool[], :created_at::timestamptz[])
+     AS u(t, i, a, m, inp, o, r, ins, ri, g, ti, it, ca)
+
+-- name: evals
+-- A page of the tenant's evals, read backwards from the index
+-- (tenant_id, created_at, id).
+-- Newest first by (created_at, id), strictly before the cursor (c_ts, c_id), created_at within [lo, hi].
+SELECT agent_name, metric_name, input, output, result::text, instructions, run_id, global_run_id,
+       test_info::text, created_at, id
+FROM {schema}rs_evals
+WHERE tenant_id = :tenant_id AND created_at <= :hi
+  AND created_at >= :lo AND (created_at < :c_ts OR id < :c_id)
+ORDER BY created_at DESC, id DESC LIMIT :limit
+
+-- name: count_evals
+-- How many evals `evals` lists over all its pages.
+SELECT count(*) FROM {schema}rs_evals
+WHERE tenant_id = :tenant_id AND created_at <= :hi
+  AND created_at >= :lo
+
+-- name: evals_by_agent
+-- A page of one agent's evals, read backwards from the index
+-- (tenant_id, agent_name, created_at, id).
+-- Newest first by (created_at, id), strictly before the cursor (c_ts, c_id), created_at within [lo, hi].
+SELECT agent_name, metric_name, input, output, result::text, instructions, run_id, global_run_id,
+       test_info::text, created_at, id
+FROM {schema}rs_evals
+WHERE tenant_id = :tenant_id AND agent_name = :agent_name AND created_at <= :hi
+  AND created_at >= :lo AND (created_at < :c_ts OR id < :c_id)
+ORDER BY created_at DESC, id DESC LIMIT :limit
+
+-- name: count_evals_by_agent
+-- How many evals `evals_by_agent` lists over all its pages.
+SELECT count(*) FROM {schema}rs_evals
+WHERE tenant_id = :tenant_id AND agent_name = :agent_name AND created_at <= :hi
+  AND created_at >= :lo
+
+-- name: evals_by_type
+-- A page of the test (or the live) evals, read backwards from the index
+-- (tenant_id, is_test, created_at, id).
+-- Newest first by (created_at, id), strictly before the cursor (c_ts, c_id), created_at within [lo, hi].
+SELECT agent_name, metric_name, input, output, result::text, instructions, run_id, global_run_id,
+       test_info::text, created_at, id
+FROM {schema}rs_evals
+WHERE tenant_id = :tenant_id AND is_test = :is_test AND created_at <= :hi
+  AND created_at >= :lo AND (created_at < :c_ts OR id < :c_id)
+ORDER BY created_at DESC, id DESC LIMIT :limit
+
+-- name: count_evals_by_type
+-- How many evals `evals_by_type` lists over all its pages.
+SELECT count(*) FROM {schema}rs_evals
+WHERE tenant_id = :tenant_id AND is_test = :is_test AND created_at <= :hi
+  AND created_at >= :lo
+
+-- name: evals_by_agent_type
+-- A page of one agent's test (or live) evals, read backwards from the index
+-- (tenant_id, agent_name, is_test, created_at, id).
+-- Newest first by (created_at, id), strictly before the cursor (c_ts, c_id), created_at within [lo, hi].
+SELECT agent_name, metric_name, input, output, result::text, instructions, run_id, global_run_id,
+       test_info::text, created_at, id
+FROM {schema}rs_evals
+WHERE tenant_id = :tenant_id AND agent_name = :agent_name AND is_test = :is_test AND created_at <= :hi
+  AND created_at >= :lo AND (created_at < :c_ts OR id < :c_id)
+ORDER BY created_at DESC, id DESC LIMIT :limit
+
+-- name: count_evals_by_agent_type
+-- How many evals `evals_by_agent_type` lists over all its pages.
+SELECT count(*) FROM {schema}rs_evals
+WHERE tenant_id = :tenant_id AND agent_name = :agent_name AND is_test = :is_test AND created_at <= :hi
+  AND created_at >= :lo

@@ -1,0 +1,1 @@
+DROP TABLE rs_otel_traces;
