@@ -1,0 +1,1 @@
+DROP TABLE rs_workflow_snapshots;
