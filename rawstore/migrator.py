@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import ConfigError, MigrationError, RawstoreError
 from .sqlfiles import data_dir
-from .url import Target, missing_extra, parse_url, redact
+from .url import MIGRATE_URL_VARS, Target, missing_extra, parse_url, redact, url_from_env
 
 log = logging.getLogger("rawstore")
 
@@ -170,7 +170,7 @@ def _session(url: str, schema: str, action: str, *, must_exist: bool = False) ->
 
     `must_exist`: a missing SQLite file is an error rather than a new empty database.
     """
-    target = parse_url(url, schema=schema)
+    target = _direct(url, schema)
     if target.dialect == "sqlite":
         _check_sqlite(target, must_exist=must_exist)
     _prepare_postgres(target, schema)
@@ -196,12 +196,29 @@ def _first_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def migrate(url: str, *, schema: str = "public") -> MigrationReport:
+def _url(url: str | None) -> str:
+    return url_from_env(MIGRATE_URL_VARS) if url is None else url
+
+
+def _direct(url: str, schema: str) -> Target:
+    """The target of a migration URL, which must reach the database directly."""
+    target = parse_url(url, schema=schema)
+    if target.pgbouncer:
+        raise ConfigError(
+            f"{redact(url)} is marked ?pgbouncer=true: migrations need a direct connection (transaction pooling"
+            " breaks yoyo's lock); give the direct URL, or set DIRECT_URL"
+        )
+    return target
+
+
+def migrate(url: str | None = None, *, schema: str = "public") -> MigrationReport:
     """Apply every pending migration to the database at `url` (a direct URL: PgBouncer is refused, ConfigError).
 
+    Without `url`, the environment's DIRECT_URL, else DATABASE_URL (else RAWSTORE_DATABASE_URL) is used.
     Safe to run from several processes at once: yoyo's lock lets one apply while the others wait.
     Synchronous (yoyo is); from async code the result may also be awaited.
     """
+    url = _url(url)
     with _session(url, schema, "migrating") as (backend, migrations), backend.lock(timeout=LOCK_TIMEOUT):
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
@@ -211,12 +228,15 @@ def migrate(url: str, *, schema: str = "public") -> MigrationReport:
     return done
 
 
-def rollback(url: str, *, schema: str = "public", count: int | None = None) -> MigrationReport:
-    """Roll back applied migrations, newest first: all of them, or the newest `count` (at least 1)."""
+def rollback(url: str | None = None, *, schema: str = "public", count: int | None = None) -> MigrationReport:
+    """Roll back applied migrations, newest first: all of them, or the newest `count` (at least 1).
+
+    Without `url`, the URL comes from the environment as for `migrate`.
+    """
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         # A negative count would slice from the other end: -1 rolled back every migration but the oldest.
         raise ConfigError(f"count must be a whole number of migrations, at least 1 (or None for all), got {count!r}")
-    session = _session(url, schema, "rolling back", must_exist=True)
+    session = _session(_url(url), schema, "rolling back", must_exist=True)
     with session as (backend, migrations), backend.lock(timeout=LOCK_TIMEOUT):
         todo = backend.to_rollback(migrations)
         if count is not None:
@@ -225,16 +245,18 @@ def rollback(url: str, *, schema: str = "public", count: int | None = None) -> M
     return MigrationReport(m.id for m in todo)
 
 
-def status(url: str, *, schema: str = "public") -> dict[str, bool]:
+def status(url: str | None = None, *, schema: str = "public") -> dict[str, bool]:
     """Every migration id of this dialect, mapped to whether it is applied. Writes nothing.
 
     yoyo itself would create its history and lock tables (and rawstore the PostgreSQL schema) just to answer; here
     the connection is read-only and a database yoyo has never touched simply has nothing applied. A missing SQLite
-    file is an error (MigrationError), as an unknown database is on a server.
+    file is an error (MigrationError), as an unknown database is on a server. Without `url`, the URL comes from
+    the environment as for `migrate`.
     """
     from yoyo import internalmigrations
 
-    target = parse_url(url, schema=schema)
+    url = _url(url)
+    target = _direct(url, schema)
     backend = _backend(target, read_only=True)
     try:
         migrations = _migrations(target)

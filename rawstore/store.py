@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
@@ -17,9 +18,10 @@ from .drivers.base import Capabilities, Connection, Driver
 from .errors import ConfigError
 from .migrator import migrate as _migrate
 from .queryset import Codecs, bind
+from .schema import SchemaStore
 from .sqlfiles import Dialect, load_queries
 from .tenancy import TenancyMode
-from .url import Target, check_schema, missing_extra, parse_url
+from .url import APP_URL_VARS, Target, check_schema, missing_extra, parse_url, redact, url_from_env
 
 
 class Record:
@@ -144,16 +146,20 @@ class Store(StoreDomains):
     def __init__(self, driver: Driver, target: Target, tenancy: TenancyMode, schema: str) -> None:
         self._driver = driver
         self._target = target
-        self.schema = schema
         quoted = f'"{schema}".' if driver.dialect == "postgres" else ""
         queries = load_queries(driver.dialect, quoted)
         self._ctx = Context(driver, tenancy, bind(QUERY_SETS, queries, codecs(driver)))
         build(self, self._ctx)
+        # Introspection and index management; its schema name is `store.schema.name`.
+        self.schema = SchemaStore(self._ctx, schema)
 
     @property
     def dialect(self) -> Dialect:
         """ "postgres", "mysql" or "sqlite"."""
         return self._driver.dialect
+
+    def __repr__(self) -> str:
+        return f"<rawstore.Store {redact(self._target.url)}>"
 
     @property
     def capabilities(self) -> Capabilities:
@@ -194,7 +200,7 @@ class Store(StoreDomains):
         await self.close()
 
 
-def _driver(target: Target, opts: dict[str, Any]) -> Driver:
+def _driver(target: Target, opts: dict[str, Any], direct: Target | None) -> Driver:
     # Each driver module imports its extra's packages; without the extra, say which one to install.
     if target.dialect == "postgres":
         try:
@@ -206,8 +212,9 @@ def _driver(target: Target, opts: dict[str, Any]) -> Driver:
             target.url,
             min_size=opts["min_size"],
             max_size=opts["max_size"],
-            pgbouncer=opts["pgbouncer"],
+            pgbouncer=opts["pgbouncer"] or target.pgbouncer,
             connect_timeout=opts["connect_timeout"],
+            listen_dsn=None if direct is None else direct.url,
         )
     if target.dialect == "mysql":
         try:
@@ -226,12 +233,32 @@ def _driver(target: Target, opts: dict[str, Any]) -> Driver:
     return LiteDriver(target.sqlite_path, max_size=opts["max_size"])
 
 
-async def _open(url: str, opts: dict[str, Any]) -> Store:
+def _targets(url: str, opts: dict[str, Any]) -> tuple[Target, Target | None]:
+    """The URL's target and the direct URL's, checked together before anything connects."""
     schema = check_schema(opts["schema"])
     target = parse_url(url, schema=schema)
+    direct_url = opts["direct_url"]
+    direct = None if direct_url is None else parse_url(direct_url, schema=schema)
+    if direct is not None and (direct.dialect != target.dialect or direct.pgbouncer):
+        raise ConfigError(
+            f"direct_url {redact(direct_url)} must reach the same {target.dialect} database without a pooler"
+            " (no ?pgbouncer=true)"
+        )
+    if opts["migrate"] and direct is None and (opts["pgbouncer"] or target.pgbouncer):
+        # yoyo through transaction pooling leaves stale locks and prepared-statement clashes.
+        raise ConfigError(
+            "migrate=True through PgBouncer needs the direct URL: pass direct_url=... (or set DIRECT_URL and call"
+            " connect() without a URL), or run `rawstore migrate` with the direct URL at deploy time"
+        )
+    return target, direct
+
+
+async def _open(url: str, opts: dict[str, Any]) -> Store:
+    schema = opts["schema"]
+    target, direct = _targets(url, opts)
     if opts["migrate"]:
-        await asyncio.to_thread(_migrate, url, schema=schema)
-    driver = _driver(target, opts)
+        await asyncio.to_thread(_migrate, url if direct is None else opts["direct_url"], schema=schema)
+    driver = _driver(target, opts, direct)
     await driver.open()
     try:
         return Store(driver, target, opts["tenancy"], schema)
@@ -263,8 +290,9 @@ class _Connecting:
 
 
 def connect(
-    url: str,
+    url: str | None = None,
     *,
+    direct_url: str | None = None,
     min_size: int = 1,
     max_size: int = 10,
     schema: str = "public",
@@ -274,6 +302,11 @@ def connect(
     connect_timeout: float = 10.0,
 ) -> _Connecting:
     """Open a Store on `url` (`postgresql://…`, `mysql://…`, `sqlite:///path.db`).
+
+    Without `url`, the environment's DATABASE_URL (else RAWSTORE_DATABASE_URL) is used, and then DIRECT_URL, when
+    set, as `direct_url`. `direct_url` reaches the same database without a pooler: `migrate=True` migrates through
+    it and `store.jobs.wait()` listens on it, while every other call goes through `url`. A PostgreSQL URL ending in
+    `?pgbouncer=true` is the same as `pgbouncer=True`.
 
     `min_size`/`max_size` size the pool; `schema` is the PostgreSQL schema of the kit's tables; `pgbouncer=True`
     turns off server-side prepared statements for PgBouncer's transaction pooling; `tenancy="required"` makes
@@ -290,9 +323,13 @@ def connect(
             raise ConfigError(f"{name} must be {what}, got {v!r}")
     if min_size > max_size:
         raise ConfigError(f"min_size ({min_size}) must not exceed max_size ({max_size})")
-    if migrate and pgbouncer:
-        # yoyo through transaction pooling leaves stale locks and prepared-statement clashes.
-        raise ConfigError("migrate=True needs a direct URL: run rawstore.migrate(direct_url) instead of via PgBouncer")
+    if url is None:
+        url = url_from_env(APP_URL_VARS)
+        if direct_url is None:
+            direct_url = os.environ.get("DIRECT_URL", "").strip() or None
+    for name, value in (("url", url), ("direct_url", direct_url)):
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{name} must be a database URL string, got {type(value).__name__}")
     if (
         isinstance(connect_timeout, bool)
         or not isinstance(connect_timeout, int | float)
@@ -301,6 +338,7 @@ def connect(
     ):
         raise ConfigError(f"connect_timeout must be a positive number of seconds, got {connect_timeout!r}")
     opts = dict(
+        direct_url=direct_url,
         min_size=min_size,
         max_size=max_size,
         schema=schema,
@@ -309,6 +347,7 @@ def connect(
         migrate=migrate,
         connect_timeout=connect_timeout,
     )
+    _targets(url, opts)  # a bad URL, flag or pairing fails here, before anything connects
     return _Connecting(url, opts)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -20,6 +21,24 @@ class Target:
     yoyo_url: str
     sqlite_path: str = ""
     mysql: dict[str, Any] = field(default_factory=dict)
+    # `?pgbouncer=true` in a PostgreSQL URL (Prisma's convention): the URL reaches a transaction-pooling PgBouncer.
+    pgbouncer: bool = False
+
+
+# Where URLs come from when the caller gives none: the application's (possibly pooled) URL, and the direct URL that
+# migrations and LISTEN need (Prisma's DATABASE_URL / DIRECT_URL pair).
+APP_URL_VARS = ("DATABASE_URL", "RAWSTORE_DATABASE_URL")
+MIGRATE_URL_VARS = ("DIRECT_URL", "DATABASE_URL", "RAWSTORE_DATABASE_URL")
+_TRUE = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def url_from_env(names: tuple[str, ...]) -> str:
+    """The first of these environment variables that is set (and not blank); ConfigError naming them otherwise."""
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    raise ConfigError(f"no database URL given, and none of {', '.join(names)} is set in the environment")
 
 
 # The packages each extra installs, by import name. A ModuleNotFoundError for one of them means the extra is missing
@@ -66,10 +85,16 @@ def parse_url(url: object, *, schema: str = "public") -> Target:
     if scheme in ("postgresql", "postgres"):
         parts = urlsplit(url)
         query = dict(parse_qsl(parts.query))
+        flag = query.pop("pgbouncer", None)
+        if flag is not None and flag.lower() not in _TRUE:
+            raise ConfigError(f"pgbouncer= in a database URL must be true or false, got {flag!r}")
+        pooled = flag is not None and _TRUE[flag.lower()]
+        # asyncpg would send an unknown query parameter to the server as a setting: the flag is the kit's alone.
+        plain = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
         if schema != "public":
             query["schema"] = schema
         yoyo = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, urlencode(query), ""))
-        return Target("postgres", url, yoyo)
+        return Target("postgres", plain, yoyo, pgbouncer=pooled)
     if scheme in ("mysql", "mariadb"):
         parts = urlsplit(url)
         db = parts.path.lstrip("/")
@@ -93,5 +118,6 @@ def parse_url(url: object, *, schema: str = "public") -> Target:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    """The URL without its password (in the user part or a `password=` parameter), for messages and logs."""
+    url = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url, flags=re.IGNORECASE)

@@ -148,9 +148,22 @@ def _identity(v: Any) -> Any:
     return v
 
 
-def capabilities(pgbouncer: bool) -> Capabilities:
-    """PostgreSQL's: everything but notifications when reached through PgBouncer (transaction pooling)."""
-    return Capabilities(update_returning=True, skip_locked=True, listen_notify=not pgbouncer, row_locks=True)
+# The index access methods store.schema.create_index offers on PostgreSQL (btree first: the default).
+PG_INDEX_METHODS = ("btree", "hash", "gin", "gist", "brin")
+
+
+def capabilities(pgbouncer: bool, *, direct_listen: bool = False) -> Capabilities:
+    """PostgreSQL's: everything, but notifications through PgBouncer (transaction pooling) only when a direct URL
+    is there for the listening session."""
+    return Capabilities(
+        update_returning=True,
+        skip_locked=True,
+        listen_notify=not pgbouncer or direct_listen,
+        row_locks=True,
+        partial_indexes=True,
+        index_methods=PG_INDEX_METHODS,
+        online_index_builds=True,
+    )
 
 
 class PgDriver(Driver):
@@ -164,13 +177,24 @@ class PgDriver(Driver):
     ts_out = staticmethod(_identity)
     ts_in = staticmethod(_identity)
 
-    def __init__(self, dsn: str, *, min_size: int, max_size: int, pgbouncer: bool, connect_timeout: float) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_size: int,
+        max_size: int,
+        pgbouncer: bool,
+        connect_timeout: float,
+        listen_dsn: str | None = None,
+    ) -> None:
         self.dsn = dsn
+        # LISTEN needs a session of its own: through PgBouncer's transaction pooling it would land on any server, so
+        # behind a pooler it opens on the direct URL when there is one.
+        self.listen_dsn = listen_dsn if listen_dsn is not None else (None if pgbouncer else dsn)
         self.min_size = min_size
         self.max_size = max_size
         self.pgbouncer = pgbouncer
-        # LISTEN needs a session of its own: through PgBouncer's transaction pooling it would land on any server.
-        self.capabilities = capabilities(pgbouncer)
+        self.capabilities = capabilities(pgbouncer, direct_listen=listen_dsn is not None)
         self.connect_timeout = connect_timeout
         self._idle: collections.deque[Any] = collections.deque()
         self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
@@ -200,11 +224,10 @@ class PgDriver(Driver):
             ) from e
 
     async def listen(self, channel: str, callback: Callable[[str], None]) -> Listener | None:
-        # LISTEN needs a session of its own: through PgBouncer's transaction pooling it would land on any server.
-        if self.pgbouncer:
+        if self.listen_dsn is None:
             return None
         try:
-            raw = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
+            raw = await asyncpg.connect(self.listen_dsn, timeout=self.connect_timeout)
             await raw.add_listener(channel, lambda _c, _pid, _ch, payload: callback(payload))
         except Exception as e:
             raise translate(e) from e

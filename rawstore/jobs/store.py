@@ -541,8 +541,9 @@ class JobQueue:
     async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109 - the public contract takes a timeout
         """Sleep until a job may be ready, at most `timeout` seconds. True if woken early, False on timeout.
 
-        Wakes when this store enqueues or resumes a job of the current tenant, or, on PostgreSQL reached directly,
-        when any process does (LISTEN/NOTIFY on a connection of its own). Elsewhere it polls every `poll_interval`
+        Wakes when this store enqueues or resumes a job of the current tenant, or, on PostgreSQL reached directly
+        (or through PgBouncer with a `direct_url`), when any process does (LISTEN/NOTIFY on a direct connection of
+        its own). Elsewhere it polls every `poll_interval`
         for a due job. A notification that arrived since the previous `wait` returns at once, so a worker loop of
         `dequeue` then `wait` cannot miss a job enqueued in between.
         """
