@@ -360,7 +360,7 @@ async def test_awaited_connect_and_close(backend: str, db_url: str) -> None:
 async def test_store_properties(store: Store, backend: str) -> None:
     assert store.dialect == _dialect(backend)
     assert store.tenancy == "optional"
-    assert store.schema == "public"
+    assert store.schema.name == "public"
 
 
 # -- logging -------------------------------------------------------------------------------------------------

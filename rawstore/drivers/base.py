@@ -246,7 +246,11 @@ class Capabilities(msgspec.Struct, frozen=True):
     - `listen_notify`: a session can wait for notifications (PostgreSQL LISTEN, not through PgBouncer);
     - `vector`, `full_text`: native vector similarity and full-text search (the semantic-memory domain);
     - `batch_binds_clock`: a batch is sent as one multi-row INSERT only when every value is bound (aiomysql), so a
-      batch that needs the database time reads it once and binds it instead of calling the clock in SQL.
+      batch that needs the database time reads it once and binds it instead of calling the clock in SQL;
+    - `partial_indexes`: `CREATE INDEX … WHERE …` (PostgreSQL, SQLite; not MariaDB), for `store.schema.create_index`;
+    - `index_methods`: the index access methods `create_index(method=...)` accepts, the first being the default;
+    - `online_index_builds`: an index can be built while the table takes writes (PostgreSQL `CONCURRENTLY`, MariaDB
+      `LOCK=NONE`); SQLite builds every index under its one write lock.
     """
 
     update_returning: bool
@@ -256,6 +260,9 @@ class Capabilities(msgspec.Struct, frozen=True):
     vector: bool = False
     full_text: bool = False
     batch_binds_clock: bool = False
+    partial_indexes: bool = False
+    index_methods: tuple[str, ...] = ("btree",)
+    online_index_builds: bool = False
 
 
 class Driver(abc.ABC):

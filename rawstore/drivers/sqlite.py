@@ -149,8 +149,17 @@ def ts_in(v: str) -> datetime:
 class LiteDriver(Driver):
     dialect = "sqlite"
     style = "qmark"
-    # One writer at a time (BEGIN IMMEDIATE): there is nothing to skip, and no notifications.
-    capabilities = Capabilities(update_returning=True, skip_locked=False, listen_notify=False, row_locks=False)
+    # One writer at a time (BEGIN IMMEDIATE): there is nothing to skip, and no notifications. Partial indexes, all
+    # B-trees, each built under the write lock.
+    capabilities = Capabilities(
+        update_returning=True,
+        skip_locked=False,
+        listen_notify=False,
+        row_locks=False,
+        partial_indexes=True,
+        index_methods=("btree",),
+        online_index_builds=False,
+    )
     ts_out = staticmethod(ts_out)
     ts_in = staticmethod(ts_in)
 

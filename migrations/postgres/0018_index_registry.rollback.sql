@@ -1,0 +1,1 @@
+DROP TABLE rs_index_registry;
