@@ -18,6 +18,7 @@ from .drivers.base import Capabilities, Connection, Driver
 from .errors import ConfigError
 from .migrator import migrate as _migrate
 from .queryset import Codecs, bind
+from .schema import SchemaStore
 from .sqlfiles import Dialect, load_queries
 from .tenancy import TenancyMode
 from .url import APP_URL_VARS, Target, check_schema, missing_extra, parse_url, redact, url_from_env
@@ -149,7 +150,8 @@ class Store(StoreDomains):
         queries = load_queries(driver.dialect, quoted)
         self._ctx = Context(driver, tenancy, bind(QUERY_SETS, queries, codecs(driver)))
         build(self, self._ctx)
-        self.schema = schema
+        # Introspection and index management; its schema name is `store.schema.name`.
+        self.schema = SchemaStore(self._ctx, schema)
 
     @property
     def dialect(self) -> Dialect:

@@ -69,7 +69,8 @@ WHERE s.TABLE_SCHEMA = DATABASE()
   AND (CAST(:name AS CHAR) IS NULL OR BINARY s.INDEX_NAME = :name
        OR (s.INDEX_NAME = 'PRIMARY' AND BINARY CONCAT(s.TABLE_NAME, '_pkey') = :name))
 GROUP BY s.TABLE_NAME, s.INDEX_NAME
-ORDER BY BINARY s.TABLE_NAME, BINARY name
+ORDER BY BINARY s.TABLE_NAME,
+         BINARY CASE WHEN s.INDEX_NAME = 'PRIMARY' THEN CONCAT(s.TABLE_NAME, '_pkey') ELSE s.INDEX_NAME END
 
 -- name: index_sizes
 -- The size in bytes of every index of the kit's tables, from InnoDB's persistent statistics (pages x page size).

@@ -23,7 +23,8 @@ CREATE {unique}INDEX {name} ON {table} ({columns}) USING {method} LOCK=NONE
 DROP INDEX {name} ON {table}
 
 -- name: drop_index_online
-DROP INDEX {name} ON {table} LOCK=NONE
+-- DROP INDEX takes no LOCK clause on MariaDB; the same statement as an ALTER TABLE does.
+ALTER TABLE {table} DROP INDEX {name}, LOCK=NONE
 
 -- name: analyze_table
 ANALYZE TABLE {table}
