@@ -284,7 +284,3 @@ async def test_a_50_mb_snapshot_persists_and_loads(store: Store) -> None:
     # A listing without snapshots does not carry it; with one it does.
     page = await store.snapshots.list_runs(resource_id="user")
     assert [(r.run_id, r.snapshot) for r in page.items] == [("big", None)]
-    assert await store.snapshots.update_results("wf", "big", step_id="step-00000", result="done") is not None
-    got = await store.snapshots.get_run("big")
-    assert got is not None and got.snapshot["context"]["step-00000"] == "done"
-    assert got.snapshot["context"]["step-00001"] == snap["context"]["step-00001"]

@@ -6,6 +6,7 @@
 -- each served by its own index (migration 0013), newest first by (created_at, workflow_name, run_id), strictly before
 -- the cursor (c_ts, c_wf, c_run) and at or after :since (the caller folds :until into the cursor). runs_* select
 -- NULL AS snapshot, runs_with_snapshot_* the snapshot; count_runs_* count the same filters within [since, until].
+-- With a workflow_name filter the ORDER BY leaves out workflow_name (a constant there): MariaDB would sort otherwise.
 
 -- name: upsert_snapshot
 -- Insert a run's snapshot, or replace snapshot, status and updated_at of the stored one (created_at is kept, and so is
@@ -85,7 +86,7 @@ FROM rs_workflow_snapshots
 WHERE tenant_id = :tenant_id AND workflow_name = :workflow_name
   AND created_at >= :since AND created_at <= :c_ts
   AND (created_at < :c_ts OR workflow_name < :c_wf OR (workflow_name = :c_wf AND run_id < :c_run))
-ORDER BY created_at DESC, workflow_name DESC, run_id DESC LIMIT :limit
+ORDER BY created_at DESC, run_id DESC LIMIT :limit
 
 -- name: runs_with_snapshot_by_name
 -- A page of runs with their snapshots (workflow_name).
@@ -94,7 +95,7 @@ FROM rs_workflow_snapshots
 WHERE tenant_id = :tenant_id AND workflow_name = :workflow_name
   AND created_at >= :since AND created_at <= :c_ts
   AND (created_at < :c_ts OR workflow_name < :c_wf OR (workflow_name = :c_wf AND run_id < :c_run))
-ORDER BY created_at DESC, workflow_name DESC, run_id DESC LIMIT :limit
+ORDER BY created_at DESC, run_id DESC LIMIT :limit
 
 -- name: count_runs_by_name
 SELECT count(*) FROM rs_workflow_snapshots
@@ -151,7 +152,7 @@ FROM rs_workflow_snapshots
 WHERE tenant_id = :tenant_id AND workflow_name = :workflow_name AND resource_id = :resource_id
   AND created_at >= :since AND created_at <= :c_ts
   AND (created_at < :c_ts OR workflow_name < :c_wf OR (workflow_name = :c_wf AND run_id < :c_run))
-ORDER BY created_at DESC, workflow_name DESC, run_id DESC LIMIT :limit
+ORDER BY created_at DESC, run_id DESC LIMIT :limit
 
 -- name: runs_with_snapshot_by_name_resource
 -- A page of runs with their snapshots (workflow_name, resource_id).
@@ -160,7 +161,7 @@ FROM rs_workflow_snapshots
 WHERE tenant_id = :tenant_id AND workflow_name = :workflow_name AND resource_id = :resource_id
   AND created_at >= :since AND created_at <= :c_ts
   AND (created_at < :c_ts OR workflow_name < :c_wf OR (workflow_name = :c_wf AND run_id < :c_run))
-ORDER BY created_at DESC, workflow_name DESC, run_id DESC LIMIT :limit
+ORDER BY created_at DESC, run_id DESC LIMIT :limit
 
 -- name: count_runs_by_name_resource
 SELECT count(*) FROM rs_workflow_snapshots
@@ -173,7 +174,7 @@ FROM rs_workflow_snapshots
 WHERE tenant_id = :tenant_id AND workflow_name = :workflow_name AND status = :status
   AND created_at >= :since AND created_at <= :c_ts
   AND (created_at < :c_ts OR workflow_name < :c_wf OR (workflow_name = :c_wf AND run_id < :c_run))
-ORDER BY created_at DESC, workflow_name DESC, run_id DESC LIMIT :limit
+ORDER BY created_at DESC, run_id DESC LIMIT :limit
 
 -- name: runs_with_snapshot_by_name_status
 -- A page of runs with their snapshots (workflow_name, status).
@@ -182,7 +183,7 @@ FROM rs_workflow_snapshots
 WHERE tenant_id = :tenant_id AND workflow_name = :workflow_name AND status = :status
   AND created_at >= :since AND created_at <= :c_ts
   AND (created_at < :c_ts OR workflow_name < :c_wf OR (workflow_name = :c_wf AND run_id < :c_run))
-ORDER BY created_at DESC, workflow_name DESC, run_id DESC LIMIT :limit
+ORDER BY created_at DESC, run_id DESC LIMIT :limit
 
 -- name: count_runs_by_name_status
 SELECT count(*) FROM rs_workflow_snapshots
@@ -217,7 +218,7 @@ FROM rs_workflow_snapshots
 WHERE tenant_id = :tenant_id AND workflow_name = :workflow_name AND resource_id = :resource_id AND status = :status
   AND created_at >= :since AND created_at <= :c_ts
   AND (created_at < :c_ts OR workflow_name < :c_wf OR (workflow_name = :c_wf AND run_id < :c_run))
-ORDER BY created_at DESC, workflow_name DESC, run_id DESC LIMIT :limit
+ORDER BY created_at DESC, run_id DESC LIMIT :limit
 
 -- name: runs_with_snapshot_by_name_resource_status
 -- A page of runs with their snapshots (workflow_name, resource_id, status).
@@ -226,7 +227,7 @@ FROM rs_workflow_snapshots
 WHERE tenant_id = :tenant_id AND workflow_name = :workflow_name AND resource_id = :resource_id AND status = :status
   AND created_at >= :since AND created_at <= :c_ts
   AND (created_at < :c_ts OR workflow_name < :c_wf OR (workflow_name = :c_wf AND run_id < :c_run))
-ORDER BY created_at DESC, workflow_name DESC, run_id DESC LIMIT :limit
+ORDER BY created_at DESC, run_id DESC LIMIT :limit
 
 -- name: count_runs_by_name_resource_status
 SELECT count(*) FROM rs_workflow_snapshots
