@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
-from ..context import Context
+from ..context import Context, TxContext
+from ..drivers.base import Connection
 from ..errors import Conflict, InvalidInput
 from ..ids import uuid7
 from ..pagination import Page, decode_cursor, encode_cursor
@@ -99,6 +101,18 @@ class ScoreStore:
 
     # -- writes -------------------------------------------------------------------------------------------------
 
+    @asynccontextmanager
+    async def _atomic(self) -> AsyncIterator[Connection]:
+        """A connection for one batch statement, atomic by itself (the driver wraps a batch that it sends as several
+        statements in a transaction); inside `store.transaction()` it still gets its own savepoint, so a failed call
+        leaves the caller's transaction usable."""
+        if isinstance(self._ctx, TxContext):
+            async with self._ctx.write() as conn:
+                yield conn
+        else:
+            async with self._ctx.plain() as conn:
+                yield conn
+
     def _row(self, t: str, s: object, what: str) -> tuple[tuple[Any, ...], Score]:
         """The validated row of a score (in `SCORE_FIELDS` order) and the score as stored; InvalidInput names the
         bad field."""
@@ -166,7 +180,7 @@ class ScoreStore:
         """
         t = self._ctx.tenant()
         row, stored = self._row(t, score, "score")
-        async with self._ctx.write() as conn:
+        async with self._atomic() as conn:
             await conn.batch(self._ctx[Q.insert_scores], [row])
         return stored
 
@@ -194,6 +208,10 @@ class ScoreStore:
         if not rows:
             return []
         insert = self._ctx[Q.insert_scores]
+        if len(rows) <= _CHUNK:
+            async with self._atomic() as conn:
+                await conn.batch(insert, rows)
+            return out
         async with self._ctx.write() as conn:
             for i in range(0, len(rows), _CHUNK):
                 await conn.batch(insert, rows[i : i + _CHUNK])
