@@ -409,8 +409,12 @@ async def test_a_failed_save_many_inside_a_transaction_keeps_the_rest(store: Sto
         await tx.scores.save(sc(id="kept"))
         with pytest.raises(Conflict):
             await tx.scores.save_many([sc(id="new"), sc(id="kept")])
+        with pytest.raises(Conflict):
+            await tx.scores.save(sc(id="kept"))
         assert await tx.scores.get("new") is None
-    assert await count(store) == 1 and await store.scores.get("kept") is not None
+        await tx.scores.save(sc(id="after"))
+    assert await count(store) == 2 and await store.scores.get("kept") is not None
+    assert await store.scores.get("after") is not None
 
 
 async def test_concurrent_saves_all_land(store: Store) -> None:
