@@ -119,7 +119,7 @@ class ScoreStore:
         if not isinstance(s, Score):
             raise InvalidInput(f"{what} must be a rawstore.Score, got {type(s).__name__}")
         sid = s.id
-        if sid is None or sid == "":
+        if sid is None or (type(sid) is str and not sid):
             sid = uuid7()
         elif not plain_id(sid):
             check_id(sid, f"{what}.id")
