@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
 
-from ..context import Context
+from ..context import Context, TxContext
+from ..drivers.base import Connection
 from ..errors import Conflict, InvalidInput
 from ..ids import uuid7
 from ..pagination import Page, decode_cursor, encode_cursor
@@ -132,9 +134,25 @@ class EvalStore:
 
     async def _insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
         insert = self._ctx[Q.insert_evals]
+        if len(rows) <= BATCH_SIZE:
+            async with self._atomic() as conn:
+                await conn.batch(insert, rows)
+            return
         async with self._ctx.write() as conn:
             for i in range(0, len(rows), BATCH_SIZE):
                 await conn.batch(insert, rows[i : i + BATCH_SIZE])
+
+    @asynccontextmanager
+    async def _atomic(self) -> AsyncIterator[Connection]:
+        """A connection for one batch, which is atomic by itself (one statement on PostgreSQL; the driver wraps an
+        executemany in a transaction), so it needs no BEGIN/COMMIT; inside `store.transaction()` a savepoint, so a
+        failed call leaves the caller's transaction usable."""
+        if isinstance(self._ctx, TxContext):
+            async with self._ctx.write() as conn:
+                yield conn
+        else:
+            async with self._ctx.plain() as conn:
+                yield conn
 
     async def save(self, eval: EvalRecord) -> EvalRecord:
         """Store one eval; returns it as stored: `id` assigned (a UUIDv7 when it was None), `created_at` in UTC.

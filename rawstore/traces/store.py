@@ -6,13 +6,15 @@ from __future__ import annotations
 import base64
 import binascii
 import builtins
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
-from ..context import Context
+from ..context import Context, TxContext
+from ..drivers.base import Connection
 from ..errors import Conflict, InvalidInput
 from ..pagination import Page
 from ..timeutil import MAX_TS, MIN_TS, to_micros
@@ -195,7 +197,8 @@ class TraceStore:
         Every record is validated first (InvalidInput naming the field, nothing written). A span id already stored
         in this tenant, or repeated in `records`, is Conflict and nothing is written. The rows go in batches of
         `BATCH_SIZE`, each one round trip in the database's bulk path (`unnest` arrays on PostgreSQL, one
-        multi-row INSERT on MariaDB, one executemany on SQLite), all in one transaction.
+        multi-row INSERT on MariaDB, one executemany on SQLite), all in one transaction (a single batch is atomic
+        by itself and needs none).
         """
         t = self._ctx.tenant()
         if isinstance(records, (str, bytes, TraceRecord)) or not isinstance(records, Sequence):
@@ -204,10 +207,27 @@ class TraceStore:
         if not rows:
             return 0
         insert = self._ctx[Q.insert_traces]
+        if len(rows) <= BATCH_SIZE:
+            async with self._atomic() as conn:
+                await conn.batch(insert, rows)
+            return len(rows)
         async with self._ctx.write() as conn:
             for i in range(0, len(rows), BATCH_SIZE):
                 await conn.batch(insert, rows[i : i + BATCH_SIZE])
         return len(rows)
+
+    @asynccontextmanager
+    async def _atomic(self) -> AsyncIterator[Connection]:
+        """A connection for one batch, which is atomic by itself: one statement on PostgreSQL, and a batch the
+        driver sends as several statements (executemany) is wrapped in a transaction by the driver. So a call of
+        one batch costs no BEGIN/COMMIT round trips. Inside `store.transaction()` it still gets its own savepoint,
+        so a failed call leaves the caller's transaction usable."""
+        if isinstance(self._ctx, TxContext):
+            async with self._ctx.write() as conn:
+                yield conn
+        else:
+            async with self._ctx.plain() as conn:
+                yield conn
 
     # -- reading --------------------------------------------------------------------------------------------------
 
