@@ -38,7 +38,10 @@ async def test_declared_capabilities_hold(backend: str, store: rawstore.Store) -
     finally:
         await dbs.ddl(store, f"DROP TABLE {TABLE}")
     assert caps.listen_notify == (backend == "postgres")
-    assert not caps.vector and not caps.full_text
+    # Full-text search everywhere (tsvector, FTS5, InnoDB FULLTEXT); a vector type only where pgvector is installed
+    # (tests/test_memories_search.py exercises both).
+    assert caps.full_text
+    assert caps.vector == (backend == "pgvector")
 
 
 async def test_row_locks_let_two_writers_work_on_different_rows(store: rawstore.Store) -> None:

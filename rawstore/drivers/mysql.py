@@ -124,12 +124,14 @@ class MyDriver(Driver):
     dialect = "mysql"
     style = "format"
     # MariaDB has no RETURNING on UPDATE, no notifications, and no partial indexes; InnoDB builds a B-tree whatever
-    # index type is asked for, and builds it online with LOCK=NONE.
+    # index type is asked for, and builds it online with LOCK=NONE. Full text: InnoDB FULLTEXT; no vector type
+    # before MariaDB 11.7.
     capabilities = Capabilities(
         update_returning=False,
         skip_locked=True,
         listen_notify=False,
         row_locks=True,
+        full_text=True,
         batch_binds_clock=True,
         partial_indexes=False,
         index_methods=("btree",),

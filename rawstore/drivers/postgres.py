@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import struct
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from ..errors import (
     ConfigError,
@@ -148,18 +150,46 @@ def _identity(v: Any) -> Any:
     return v
 
 
+_VECTOR_HEAD = struct.Struct(">HH")
+
+
+def _vector_out(value: Any) -> bytes:
+    """A `vector` parameter in pgvector's binary form (dimension, a zero, big-endian float32 values): bytes already
+    in that form (how rawstore sends them), a '[1,2,3]' string or any sequence of numbers (the application's own)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        inner = value.strip().removeprefix("[").removesuffix("]")
+        value = [float(x) for x in inner.split(",")] if inner.strip() else []
+    items = [float(x) for x in value]
+    return _VECTOR_HEAD.pack(len(items), 0) + struct.pack(f">{len(items)}f", *items)
+
+
+def _vector_in(data: bytes) -> tuple[float, ...]:
+    """A `vector` value as a tuple of floats."""
+    dims, _ = _VECTOR_HEAD.unpack_from(data)
+    values: tuple[float, ...] = struct.unpack_from(f">{dims}f", data, 4)
+    return values
+
+
+async def _vector_codec(raw: Any, schema: str) -> None:
+    # Binary: rawstore's bulk inserts send vectors as ready-made bytes, not as text to format and parse.
+    await raw.set_type_codec("vector", schema=schema, encoder=_vector_out, decoder=_vector_in, format="binary")
+
+
 # The index access methods store.schema.create_index offers on PostgreSQL (btree first: the default).
 PG_INDEX_METHODS = ("btree", "hash", "gin", "gist", "brin")
 
 
 def capabilities(pgbouncer: bool, *, direct_listen: bool = False) -> Capabilities:
     """PostgreSQL's: everything, but notifications through PgBouncer (transaction pooling) only when a direct URL
-    is there for the listening session."""
+    is there for the listening session. `vector` is set by `PgDriver.open()` when the database has pgvector."""
     return Capabilities(
         update_returning=True,
         skip_locked=True,
         listen_notify=not pgbouncer or direct_listen,
         row_locks=True,
+        full_text=True,
         partial_indexes=True,
         index_methods=PG_INDEX_METHODS,
         online_index_builds=True,
@@ -201,8 +231,32 @@ class PgDriver(Driver):
         self._size = 0
         self._open = False
         self._settling: set[asyncio.Task[None]] = set()
+        # The schema of the vector extension (pgvector), found by open(); None when the database has none.
+        self.vector_schema: str | None = None
 
     async def _connect(self) -> Any:
+        raw = await self._connect_raw()
+        if self.vector_schema is not None:
+            await _vector_codec(raw, self.vector_schema)
+        return raw
+
+    async def _detect_vector(self) -> None:
+        """Look for the vector extension once, on a pooled connection (opening one if the pool holds none)."""
+        if not self._idle:
+            self._idle.append(await self._connect_raw())
+            self._size += 1
+        schema = await self._idle[0].fetchval(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+            " WHERE e.extname = 'vector'"
+        )
+        if schema is None:
+            return
+        for raw in self._idle:
+            await _vector_codec(raw, schema)
+        self.vector_schema = schema
+        self.capabilities = msgspec.structs.replace(self.capabilities, vector=True)
+
+    async def _connect_raw(self) -> Any:
         try:
             return await asyncpg.connect(
                 self.dsn,
@@ -239,6 +293,7 @@ class PgDriver(Driver):
             for _ in range(self.min_size):
                 self._idle.append(await self._connect())
                 self._size += 1
+            await self._detect_vector()
         except Exception as e:
             await self.close()
             raise translate(e) from e

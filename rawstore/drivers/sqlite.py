@@ -150,12 +150,13 @@ class LiteDriver(Driver):
     dialect = "sqlite"
     style = "qmark"
     # One writer at a time (BEGIN IMMEDIATE): there is nothing to skip, and no notifications. Partial indexes, all
-    # B-trees, each built under the write lock.
+    # B-trees, each built under the write lock. Full text: FTS5 (built into the sqlite3 of every CPython here).
     capabilities = Capabilities(
         update_returning=True,
         skip_locked=False,
         listen_notify=False,
         row_locks=False,
+        full_text=True,
         partial_indexes=True,
         index_methods=("btree",),
         online_index_builds=False,
