@@ -1,0 +1,1 @@
+DROP TABLE rs_ai_spans;
