@@ -252,8 +252,9 @@ class SchemaStore:
     async def tables(self) -> list[TableInfo]:
         """The kit's tables (rs_ prefix, yoyo's bookkeeping excepted) in name order, with estimated rows and sizes.
 
-        On SQLite the sizes come from the dbstat table, which reads every page of the database file: this call
-        costs a pass over the database there. A SQLite built without dbstat reports only the names.
+        On SQLite the row counts and sizes come from the dbstat table, which reads every page of the kit's tables
+        and indexes (not the application's): this call costs a pass over them there. A SQLite built without dbstat
+        reports only the names.
         """
         ctx = self._ctx
         async with ctx.plain() as conn:

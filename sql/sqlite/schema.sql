@@ -2,8 +2,8 @@
 -- table functions, and the registry of the indexes create_index made (rs_index_registry, migration 0018).
 -- The kit's tables are those whose names start with rs_ (compared byte-wise: LIKE ignores case), yoyo's bookkeeping
 -- (rs_yoyo_*) excepted.
--- Sizes and row counts come from the dbstat table, which reads every page of the database (SQLite keeps no sizes);
--- a build of SQLite without it gets none (the store catches that).
+-- Sizes and row counts come from the dbstat table, which reads every page of the B-trees it is asked about (SQLite
+-- keeps no sizes); a build of SQLite without it gets none (the store catches that).
 -- SQLite names a primary key's index sqlite_autoindex_<table>_N; it is shown as <table>_pkey, its name on PostgreSQL.
 -- These queries read the catalog and the registry, neither of which belongs to a tenant: none binds :tenant_id.
 -- The index DDL itself (CREATE / DROP INDEX, ANALYZE) is built from sql/sqlite/ddl/schema.sql.
@@ -16,25 +16,18 @@ WHERE m.type = 'table' AND substr(m.name, 1, 3) = 'rs_' AND substr(m.name, 1, 8)
 ORDER BY m.name
 
 -- name: table_stats
--- Each kit table's rows (the cells of its leaf pages) and sizes in bytes, in one pass over dbstat.
-WITH pages AS MATERIALIZED (
-    SELECT d.name AS name, sum(d.pgsize) AS bytes,
-           sum(CASE WHEN d.pagetype = 'leaf' THEN d.ncell ELSE 0 END) AS cells
-    FROM dbstat d
-    GROUP BY d.name
-)
-SELECT m.name AS name,
-       coalesce(p.cells, 0) AS rows_estimate,
-       coalesce(p.bytes, 0) + coalesce(ix.bytes, 0) AS total_bytes,
-       coalesce(ix.bytes, 0) AS index_bytes
-FROM sqlite_master m
-LEFT JOIN pages p ON p.name = m.name
-LEFT JOIN (SELECT i.tbl_name AS tbl_name, sum(ip.bytes) AS bytes
-           FROM sqlite_master i JOIN pages ip ON ip.name = i.name
-           WHERE i.type = 'index'
-           GROUP BY i.tbl_name) ix ON ix.tbl_name = m.name
-WHERE m.type = 'table' AND substr(m.name, 1, 3) = 'rs_' AND substr(m.name, 1, 8) <> 'rs_yoyo_'
-ORDER BY m.name
+-- Each kit table's rows (the cells of its leaf pages) and sizes in bytes, from dbstat restricted to the table's own
+-- B-trees (dbstat reads only the B-tree a name= term names): a pass over the kit's tables, not over the application's.
+SELECT t.name AS name,
+       coalesce(sum(CASE WHEN o.type = 'table' AND d.pagetype = 'leaf' THEN d.ncell END), 0) AS rows_estimate,
+       coalesce(sum(d.pgsize), 0) AS total_bytes,
+       coalesce(sum(CASE WHEN o.type = 'index' THEN d.pgsize END), 0) AS index_bytes
+FROM sqlite_master t
+JOIN sqlite_master o ON o.tbl_name = t.name AND o.type IN ('table', 'index')
+LEFT JOIN dbstat d ON d.name = o.name
+WHERE t.type = 'table' AND substr(t.name, 1, 3) = 'rs_' AND substr(t.name, 1, 8) <> 'rs_yoyo_'
+GROUP BY t.name
+ORDER BY t.name
 
 -- name: columns
 -- The columns of one table, in table order.
@@ -78,7 +71,7 @@ WHERE m.type = 'table' AND substr(m.name, 1, 3) = 'rs_' AND substr(m.name, 1, 8)
 ORDER BY m.name, 1
 
 -- name: index_sizes
--- The size in bytes of every index of the kit's tables, from dbstat (a pass over every page of the database).
+-- The size in bytes of every index of the kit's tables, from dbstat (a pass over the pages of each).
 SELECT CASE WHEN il.origin = 'pk' THEN m.name || '_pkey' ELSE il.name END AS name,
        m.name AS "table",
        (SELECT coalesce(sum(d.pgsize), 0) FROM dbstat d WHERE d.name = il.name) AS size_bytes
