@@ -322,6 +322,23 @@ async def test_attribute_filter_is_exact_json_equality_per_key(store: Store) -> 
     assert await matching({}) == set(ATTRS)
 
 
+KEYS = ["a\nb", "t\tab", "c\x01d", "\x1f", "\x7f", "\r\x08\x0c", '"', "\\", 'q"\\x', "", "\\u0041", "A", "é", "😀"]
+KEYS += ["u\u2028v", "\ufeff", "a\u0300", "$.x", "a[0]", "x.*", "'", "k" * 255, "ключ " * 51]
+
+
+async def test_attribute_keys_are_plain_text(store: Store) -> None:
+    """Every key is matched as exactly the text it is, escapes and all, alone and together with all the others."""
+    everything = {k: i for i, k in enumerate(KEYS)}
+    spans = [span(f"one-{i:02}", NS0 + i, attributes={k: i, "shared": True}) for i, k in enumerate(KEYS)]
+    await store.traces.insert_many([*spans, span("all", NS0 + 100, attributes=everything)])
+    for i, k in enumerate(KEYS):
+        assert await ids(store, attributes={k: i}, limit=50) == ["all", f"one-{i:02}"], repr(k)
+        assert await ids(store, attributes={k: i + 1}, limit=50) == [], repr(k)
+    assert await ids(store, attributes=everything) == ["all"]
+    assert await ids(store, attributes={"\\u0041": 10, "A": 11}) == ["all"]
+    assert await ids(store, attributes={"A": 10}) == []
+
+
 async def test_attribute_filter_combines_with_name_scope_and_time(store: Store) -> None:
     await store.traces.insert_many(
         [

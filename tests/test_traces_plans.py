@@ -63,8 +63,8 @@ async def _fill(store: Store) -> None:
 
 
 @pytest.mark.backends("sqlite", "postgres", "mysql")
-@pytest.mark.parametrize("attrs", [None, '{"env": "prod"}'])
-async def test_each_query_reads_its_index(store: Store, attrs: str | None) -> None:
+@pytest.mark.parametrize(("attrs", "attr_keys"), [(None, None), ('{"env": "prod"}', '["env"]')])
+async def test_each_query_reads_its_index(store: Store, attrs: str | None, attr_keys: str | None) -> None:
     await _fill(store)
     dialect = store.dialect
     queries = load_queries(dialect, '"public".' if dialect == "postgres" else "")
@@ -74,6 +74,7 @@ async def test_each_query_reads_its_index(store: Store, attrs: str | None) -> No
         "name_lo": "agent",
         "name_hi": "agent" + "\U0010ffff" * 251,
         "attrs": attrs,
+        "attr_keys": attr_keys,
         "lo": 0,
         "hi": NS0 + 300_000,
         "c_ns": NS0 + 300_000,

@@ -93,17 +93,21 @@ def _prefix_range(prefix: object) -> tuple[str, str]:
     return prefix, prefix + _TOP * (MAX_NAME + 1 - len(prefix))
 
 
-def _attribute_filter(attributes: object) -> str | None:
-    """The JSON text of an `attributes` filter, None for no filter (None or {})."""
+def _attribute_filter(attributes: object) -> tuple[str | None, str | None]:
+    """The JSON text of an `attributes` filter and of its keys as an array; (None, None) for no filter (None or {}).
+
+    The key array serves databases that iterate a filter's keys as JSON strings (MariaDB), escaped exactly as the
+    kit writes every stored document.
+    """
     if attributes is None:
-        return None
+        return None, None
     if not isinstance(attributes, dict):
         raise InvalidInput(f"attributes must be a dict or None, got {type(attributes).__name__}")
     if not attributes:
-        return None
+        return None, None
     for k in attributes:
         check_text(k, "attributes keys", MAX_NAME)
-    return encode_json(attributes, "attributes")
+    return encode_json(attributes, "attributes"), encode_json(builtins.list(attributes), "attributes keys")
 
 
 class TraceStore:
@@ -254,7 +258,7 @@ class TraceStore:
         name_range = None if name_prefix is None else _prefix_range(name_prefix)
         if scope is not None:
             check_text(scope, "scope", MAX_NAME)
-        attrs = _attribute_filter(attributes)
+        attrs, attr_keys = _attribute_filter(attributes)
         lo = 0 if since is None else _bound(since, "since", upper=False)
         hi = MAX_NS if until is None else _bound(until, "until", upper=True)
         check_limit(limit)
@@ -270,6 +274,7 @@ class TraceStore:
             "c_ns": c_ns,
             "c_id": c_id,
             "attrs": attrs,
+            "attr_keys": attr_keys,
             "limit": limit + 1,
         }
         if scope is not None:
