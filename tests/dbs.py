@@ -1,6 +1,7 @@
 """Test databases: which backends run, fresh empty databases on each server, and cleaning between tests.
 
-Backends come from RAWSTORE_TEST_DBS (default: sqlite,postgres,mysql,pgbouncer) and the servers from the
+Backends come from RAWSTORE_TEST_DBS (default: sqlite,postgres,mysql,pgbouncer; "pgvector" names the PostgreSQL with
+the vector extension, which `scripts/test-all.sh` runs the semantic-memory suite on) and the servers from the
 RAWSTORE_*_DSN variables that `scripts/dbs.sh start` prints. A backend whose server is missing is skipped locally
 and is a failure when CI=true, so a broken provisioning step can never produce a green run.
 """
@@ -14,11 +15,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import msgspec
 import pytest
 
-ALL = ("sqlite", "postgres", "mysql", "pgbouncer")
-DIRECT = ("sqlite", "postgres", "mysql")
-ENV = {"postgres": "RAWSTORE_PG_DSN", "mysql": "RAWSTORE_MYSQL_DSN", "pgbouncer": "RAWSTORE_PGBOUNCER_DSN"}
+ALL = ("sqlite", "postgres", "mysql", "pgbouncer", "pgvector")
+DEFAULT = ("sqlite", "postgres", "mysql", "pgbouncer")
+DIRECT = ("sqlite", "postgres", "mysql", "pgvector")
+# Backends on a PostgreSQL server (reached with psycopg for set-up and cleaning).
+POSTGRES = ("postgres", "pgbouncer", "pgvector")
+ENV = {
+    "postgres": "RAWSTORE_PG_DSN",
+    "mysql": "RAWSTORE_MYSQL_DSN",
+    "pgbouncer": "RAWSTORE_PGBOUNCER_DSN",
+    "pgvector": "RAWSTORE_PGVECTOR_DSN",
+}
 
 
 def capabilities(backend: str) -> Any:
@@ -33,11 +43,13 @@ def capabilities(backend: str) -> Any:
         return MyDriver.capabilities
     from rawstore.drivers import postgres
 
-    return postgres.capabilities(pgbouncer=backend == "pgbouncer")
+    caps = postgres.capabilities(pgbouncer=backend == "pgbouncer")
+    # The driver detects the vector extension when it connects; the pgvector server has it in every database.
+    return msgspec.structs.replace(caps, vector=backend == "pgvector")
 
 
 def selected() -> list[str]:
-    raw = os.environ.get("RAWSTORE_TEST_DBS", ",".join(ALL))
+    raw = os.environ.get("RAWSTORE_TEST_DBS", ",".join(DEFAULT))
     names = [x.strip() for x in raw.split(",") if x.strip()]
     bad = [n for n in names if n not in ALL]
     if bad:
@@ -81,7 +93,7 @@ def create_database(backend: str, name: str, tmp: Path, *, drop_only: bool = Fal
         return f"sqlite:///{path}"
     base = server_url(backend)
     try:
-        if backend in ("postgres", "pgbouncer"):
+        if backend in POSTGRES:
             import psycopg
 
             with psycopg.connect(with_db(base, "postgres"), autocommit=True, connect_timeout=5) as c:
@@ -119,7 +131,7 @@ def kit_tables(backend: str, url: str) -> list[str]:
             rows = c.execute(
                 "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'rs\\_%' ESCAPE '\\'"
             ).fetchall()
-    elif backend in ("postgres", "pgbouncer"):
+    elif backend in POSTGRES:
         import psycopg
 
         with psycopg.connect(direct_url(backend, url)) as c:
@@ -175,11 +187,12 @@ def clean(backend: str, url: str, tables: list[str]) -> None:
             for t in tables:
                 c.execute(f"DELETE FROM {t}")
         return
-    if backend in ("postgres", "pgbouncer"):
+    if backend in POSTGRES:
         import psycopg
 
         with psycopg.connect(direct_url(backend, url), autocommit=True) as c:
-            c.execute(("TRUNCATE " + ", ".join(tables)).encode())
+            # CASCADE: tables the kit makes at run time (pgvector's per-dimension vector tables) reference these.
+            c.execute(("TRUNCATE " + ", ".join(tables) + " CASCADE").encode())
         return
     mysql_query(
         url, "SELECT 1", "SET FOREIGN_KEY_CHECKS=0", *[f"DELETE FROM {t}" for t in tables], "SET FOREIGN_KEY_CHECKS=1"
