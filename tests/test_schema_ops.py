@@ -79,7 +79,7 @@ def shapes(indexes: list[IndexInfo]) -> list[tuple[Any, ...]]:
 
 
 def shape(i: IndexInfo) -> tuple[Any, ...]:
-    return (i.name, i.table, i.columns, i.unique, i.definition, i.owner)
+    return (i.name, i.table, tuple(i.columns), i.unique, i.definition, i.owner)
 
 
 async def insert_thread(store: rawstore.Store, id: str, resource: str, title: str | None = None) -> None:

@@ -47,3 +47,5 @@ class SchemaQueries(QuerySet, domain="schema"):
     register = Exec()
     unregister = Exec()
     quote_literal = One(str)
+    ddl_lock = One(int)
+    ddl_unlock = Exec()

@@ -14,17 +14,29 @@ other as "migration", and `drop_index` drops only the former.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
 
 from ..context import Context
 from ..drivers.base import Connection
-from ..errors import ConfigError, Conflict, DatabaseError, InvalidInput, NotFound, RawstoreError
+from ..errors import (
+    ConfigError,
+    Conflict,
+    DatabaseError,
+    Deadlock,
+    InvalidInput,
+    LockTimeout,
+    NotFound,
+    RawstoreError,
+    SerializationFailure,
+)
 from ..queryset import Codecs, bind
 from ..sqlfiles import data_dir, parse_sql_file
 from ..timeutil import utcnow
@@ -46,6 +58,13 @@ MAX_INDEX_COLUMNS = 32
 
 MAX_WHERE_TERMS = 32
 """The most terms a partial index's `where` may have."""
+
+DDL_LOCK_TIMEOUT = 600
+"""Seconds a schema call waits for another process's (MariaDB; see ddl_lock in sql/mysql/schema.sql)."""
+
+MAX_PASSES = 5
+"""How many times create_index tries a build that failed for a reason worth another try (a deadlock with a
+concurrent build, the invalid leftover of one)."""
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*\Z")
 _YOYO = "rs_yoyo_"
@@ -237,6 +256,10 @@ class SchemaStore:
         # The store's schema as a qualifier ("public". on PostgreSQL), for {schema} in queries and templates.
         self._qualifier = self._tpl["quote_ident"].format(ident=name) + "."
         self._ctx = _bound_context(ctx, self._qualifier)
+        # The calls of one store run one at a time: two index builds on one table would deadlock on PostgreSQL (each
+        # CONCURRENTLY build waits for the other's transaction), and MariaDB's information_schema skips a table
+        # (with a warning) while DDL changes it.
+        self._lock = asyncio.Lock()
 
     @property
     def name(self) -> str:
@@ -257,7 +280,7 @@ class SchemaStore:
         reports only the names.
         """
         ctx = self._ctx
-        async with ctx.plain() as conn:
+        async with self._session() as conn:
             try:
                 return await conn.many(ctx[Q.table_stats], {})
             except DatabaseError as e:
@@ -272,7 +295,7 @@ class SchemaStore:
         for a kit table that does not exist (not migrated yet)."""
         table = _kit_table(table)
         ctx = self._ctx
-        async with ctx.plain() as conn:
+        async with self._session() as conn:
             cols = await conn.many(ctx[Q.columns], {"table": table})
         if not cols:
             raise NotFound(f"no kit table {table!r} (is the database migrated?)")
@@ -284,7 +307,7 @@ class SchemaStore:
         table = _kit_table(table)
         column = _identifier(column, "column")
         ctx = self._ctx
-        async with ctx.plain() as conn:
+        async with self._session() as conn:
             cols = await conn.many(ctx[Q.columns], {"table": table})
         return any(c.name == column for c in cols)
 
@@ -298,7 +321,7 @@ class SchemaStore:
         if table is not None:
             table = _kit_table(table)
         ctx = self._ctx
-        async with ctx.plain() as conn:
+        async with self._session() as conn:
             if table is not None and table not in await conn.many(ctx[Q.kit_tables], {}):
                 raise NotFound(f"no kit table {table!r} (is the database migrated?)")
             found = await conn.many(ctx[Q.indexes], {"table": table, "name": None})
@@ -312,7 +335,7 @@ class SchemaStore:
         """
         name = _identifier(name, "index name")
         ctx = self._ctx
-        async with ctx.plain() as conn:
+        async with self._session() as conn:
             found = await self._find(conn, name)
             if found is None:
                 raise NotFound(f"no index {name!r} on the kit's tables")
@@ -388,7 +411,7 @@ class SchemaStore:
                 raise InvalidInput("a hash index takes exactly one column")
         spec = _Spec(table, [c + d for c, d in cols], unique, method, terms)
         ctx = self._ctx
-        async with ctx.plain() as conn:
+        async with self._session() as conn:
             if table not in await conn.many(ctx[Q.kit_tables], {}):
                 raise NotFound(f"no kit table {table!r} (is the database migrated?)")
             have = {c.name for c in await conn.many(ctx[Q.columns], {"table": table})}
@@ -409,7 +432,7 @@ class SchemaStore:
         name = _index_name(name, create=False)
         concurrently = check_bool(concurrently, "concurrently")
         ctx = self._ctx
-        async with ctx.plain() as conn:
+        async with self._session() as conn:
             found = await self._find(conn, name)
             if found is None:
                 # An interrupted create_index may have left its registry row: clear it.
@@ -431,7 +454,7 @@ class SchemaStore:
         if table is not None:
             table = _kit_table(table)
         ctx = self._ctx
-        async with ctx.plain() as conn:
+        async with self._session() as conn:
             names = await conn.many(ctx[Q.kit_tables], {})
             if table is not None:
                 if table not in names:
@@ -442,6 +465,21 @@ class SchemaStore:
         return names
 
     # -- internals ---------------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[Connection]:
+        """A connection for one call, the store's other schema calls and other processes' kept out meanwhile."""
+        async with self._lock, self._ctx.plain() as conn:
+            locked = await conn.one(self._ctx[Q.ddl_lock], {"timeout": DDL_LOCK_TIMEOUT})
+            if locked != 1:
+                raise LockTimeout(
+                    f"another process held the kit's schema lock for {DDL_LOCK_TIMEOUT} s (building an index?)"
+                )
+            try:
+                yield conn
+            finally:
+                if not conn.broken:  # a closed session has released its lock already
+                    await conn.run(self._ctx[Q.ddl_unlock], {})
 
     def _qi(self, ident: str) -> str:
         return self._tpl["quote_ident"].format(ident=ident)
@@ -500,24 +538,28 @@ class SchemaStore:
         return not found.partial
 
     async def _create(self, conn: Connection, name: str, spec: _Spec, concurrently: bool) -> CatalogIndex:
-        # Two passes at most: the second follows an invalid index (PostgreSQL) left by a failed concurrent build.
-        for _ in range(2):
+        # A pass ends with the index built, or starts again after a failure worth another try: a deadlock between two
+        # concurrent builds on one table (PostgreSQL), or the invalid leftover of a failed concurrent build.
+        for _ in range(MAX_PASSES):
             found = await self._find(conn, name)
             if found is not None:
-                same = await self._matches(conn, found, spec)
-                if not same:
+                if not await self._matches(conn, found, spec):
                     raise Conflict(
                         f"an index named {name} already exists with another definition: {found.definition}"
                         f" (asked for {_describe(spec)})"
                     )
+                if found.building:
+                    # Another session (another process) is building this very index: wait for its outcome rather
+                    # than queue a second build behind its table lock, which PostgreSQL would end as a deadlock.
+                    found = await self._settled(conn, name)
+                    if found is None:
+                        continue
                 if found.valid:
                     return found
                 if found.owner != "user":
                     raise Conflict(f"index {name} exists but is not valid, and create_index did not make it")
-                if not found.building:
-                    # What an interrupted or failed CONCURRENTLY build left: unusable, so build it again.
-                    await self._drop(conn, found, concurrently=True)
-                # else another call is building this very index: the statement below waits for it.
+                # What an interrupted or failed CONCURRENTLY build left: unusable, so build it again.
+                await self._drop(conn, found, concurrently=True)
             else:
                 used = await conn.one(self._ctx[Q.name_used], {"name": name})
                 if used is not None:
@@ -531,11 +573,20 @@ class SchemaStore:
             built = await self._build(conn, name, spec, concurrently)
             if built is not None:
                 return built
-        raise Conflict(f"index {name} could not be built: a concurrent build of it failed; try again")
+        raise Conflict(f"index {name} could not be built: concurrent builds kept failing; try again")
+
+    async def _settled(self, conn: Connection, name: str) -> CatalogIndex | None:
+        """The index once no session builds it any more (None if it is gone by then)."""
+        delay = 0.05
+        while True:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+            found = await self._find(conn, name)
+            if found is None or not found.building:
+                return found
 
     async def _build(self, conn: Connection, name: str, spec: _Spec, concurrently: bool) -> CatalogIndex | None:
-        """Run the CREATE INDEX; the index as built, or None when what is there is an invalid leftover of a failed
-        concurrent build (the caller tries once more)."""
+        """Run the CREATE INDEX; the index as built, or None when the caller should take another pass."""
         where = ""
         if spec.where:
             where = " WHERE " + " AND ".join([await self._term(conn, c, t, v) for c, t, v in spec.where])
@@ -552,19 +603,24 @@ class SchemaStore:
             await conn.execute(ddl)
         except RawstoreError as e:
             if conn.broken:
-                raise  # the link is gone (cancelled, or lost): the registry row is cleared by a later call
+                raise  # the link is gone (cancelled, or lost): a later call clears or rebuilds what is left
+            retry = isinstance(e, (Deadlock, SerializationFailure, LockTimeout))
             found = await self._find(conn, name)
-            if found is not None and found.valid and await self._matches(conn, found, spec):
-                return found  # a concurrent call built the same index first (MariaDB: duplicate key name)
-            if found is not None and not found.valid and not found.building and found.owner == "user":
-                await self._drop(conn, found, concurrently=True)  # the invalid index a failed CONCURRENTLY leaves
+            if found is not None and await self._matches(conn, found, spec):
+                if found.valid:
+                    return found  # a concurrent call built the same index first (MariaDB: duplicate key name)
+                if found.building:
+                    return None  # another session builds it: the next pass waits for it
+                # The invalid index a failed CONCURRENTLY build leaves behind.
+                await self._drop(conn, found, concurrently=True)
                 found = None
-            if found is None:
-                await conn.run(self._ctx[Q.unregister], {"name": name})
-            elif not await self._matches(conn, found, spec):
+            if found is not None:
                 raise Conflict(
                     f"an index named {name} was created with another definition meanwhile: {found.definition}"
                 ) from e
+            if retry:
+                return None
+            await conn.run(self._ctx[Q.unregister], {"name": name})
             raise
         if await self._registered_spec(conn, name) is None:
             # A concurrent failed build of the same index cleared the row after this build began: record it again.
@@ -578,7 +634,7 @@ class SchemaStore:
         if not await self._matches(conn, found, spec):
             raise Conflict(f"an index named {name} was created with another definition meanwhile: {found.definition}")
         if not found.valid:
-            return None
+            return None  # IF NOT EXISTS found another session's build, or its invalid leftover: look again
         log.info("created index %s on %s", name, spec.table)
         return found
 

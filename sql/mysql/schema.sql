@@ -100,7 +100,8 @@ WHERE t.TABLE_SCHEMA = DATABASE() AND BINARY t.TABLE_NAME = :name
 UNION ALL
 SELECT CONCAT('an index of ', s.TABLE_NAME) AS used_by
 FROM information_schema.STATISTICS s
-WHERE s.TABLE_SCHEMA = DATABASE() AND BINARY s.INDEX_NAME = :name AND BINARY LEFT(s.TABLE_NAME, 3) <> 'rs_'
+WHERE s.TABLE_SCHEMA = DATABASE() AND BINARY s.INDEX_NAME = :name
+  AND NOT (BINARY LEFT(s.TABLE_NAME, 3) = 'rs_' AND BINARY LEFT(s.TABLE_NAME, 8) <> 'rs_yoyo_')
 LIMIT 1
 
 -- name: registered
@@ -122,3 +123,14 @@ DELETE FROM rs_index_registry WHERE name = :name
 -- name: quote_literal
 -- A value as a SQL literal, quoted by the database itself.
 SELECT QUOTE(:value)
+
+-- name: ddl_lock
+-- Serialize store.schema calls across processes (the calls of one store already run one at a time).
+-- MariaDB's information_schema skips a table (with a warning) while DDL changes it, so the store.schema calls of
+-- every process take one named lock of the database (a session lock, released at the latest when the session ends):
+-- 1 when taken, 0 when :timeout seconds passed first.
+SELECT GET_LOCK(CONCAT('rawstore.schema.', DATABASE()), :timeout) AS locked
+
+-- name: ddl_unlock
+-- Release ddl_lock.
+SELECT RELEASE_LOCK(CONCAT('rawstore.schema.', DATABASE())) AS unlocked

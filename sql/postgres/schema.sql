@@ -91,7 +91,7 @@ WHERE s.schemaname = (parse_ident('{schema}x'))[1] AND s.relname = :table AND s.
 
 -- name: name_used
 -- What else in the kit's schema goes by :name (index and table names share one namespace): a table, a view, or an
--- index of a table that is not the kit's.
+-- index of a table that is not the kit's (the kit's own indexes are read with `indexes`).
 SELECT CASE c.relkind WHEN 'i' THEN 'an index of ' || t.relname::text
                       WHEN 'I' THEN 'an index of ' || t.relname::text
                       WHEN 'r' THEN 'the table ' || c.relname::text
@@ -102,6 +102,7 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
 LEFT JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
 WHERE n.nspname = (parse_ident('{schema}x'))[1] AND c.relname = :name
+  AND NOT (c.relkind IN ('i', 'I') AND left(t.relname, 3) = 'rs_' AND left(t.relname, 8) <> 'rs_yoyo_')
 LIMIT 1
 
 -- name: registered
@@ -123,3 +124,13 @@ DELETE FROM {schema}rs_index_registry WHERE name = :name
 -- name: quote_literal
 -- A value as a SQL literal, quoted by the database itself (partial index predicates cannot take parameters).
 SELECT pg_catalog.quote_literal(CAST(:value AS text))
+
+-- name: ddl_lock
+-- Serialize store.schema calls across processes (the calls of one store already run one at a time).
+-- PostgreSQL needs no lock between processes: its catalog reads never skip a table under DDL, and create_index
+-- settles two concurrent builds of one table itself (it waits for the first, or tries again after a deadlock).
+SELECT CAST(:timeout AS integer) * 0 + 1 AS locked
+
+-- name: ddl_unlock
+-- Release ddl_lock.
+SELECT 1 AS unlocked

@@ -89,7 +89,8 @@ WHERE :table IS NOT NULL AND :name IS NOT NULL
 -- that is not the kit's.
 SELECT CASE m.type WHEN 'index' THEN 'an index of ' || m.tbl_name ELSE 'the ' || m.type || ' ' || m.name END AS used_by
 FROM sqlite_master m
-WHERE m.name = :name AND NOT (m.type = 'index' AND substr(m.tbl_name, 1, 3) = 'rs_')
+WHERE m.name = :name
+  AND NOT (m.type = 'index' AND substr(m.tbl_name, 1, 3) = 'rs_' AND substr(m.tbl_name, 1, 8) <> 'rs_yoyo_')
 LIMIT 1
 
 -- name: registered
@@ -111,3 +112,12 @@ DELETE FROM rs_index_registry WHERE name = :name
 -- name: quote_literal
 -- A value as a SQL literal, quoted by the database itself (partial index predicates cannot take parameters).
 SELECT quote(CAST(:value AS TEXT))
+
+-- name: ddl_lock
+-- Serialize store.schema calls across processes (the calls of one store already run one at a time).
+-- SQLite needs no lock between processes: it has one writer at a time, and its catalog is read in a transaction.
+SELECT CAST(:timeout AS INTEGER) * 0 + 1 AS locked
+
+-- name: ddl_unlock
+-- Release ddl_lock.
+SELECT 1 AS unlocked
