@@ -19,6 +19,7 @@ from ..errors import Conflict, InvalidInput
 from ..pagination import Page
 from ..timeutil import MAX_TS, MIN_TS, to_micros
 from ..validate import (
+    MAX_JSON_DEPTH,
     check_bool,
     check_dt,
     check_id,
@@ -130,18 +131,22 @@ class TraceStore:
         rows: builtins.list[tuple[Any, ...]] = []
         seen: dict[str, int] = {}
         ok_names: set[str] = set()
+        ok_ids: set[str] = set()
         ts_out = self._ctx.ts_out
         encode = _JSON.encode
+        last_created: object = None
+        last_ts: Any = None
         for i, r in enumerate(records):
             if type(r) is not TraceRecord and not isinstance(r, TraceRecord):
                 raise InvalidInput(f"records[{i}] must be a rawstore.TraceRecord, got {type(r).__name__}")
             span_id, trace_id, parent = r.id, r.trace_id, r.parent_span_id
             if not plain_id(span_id):
                 check_id(span_id, f"records[{i}].id")
-            if not plain_id(trace_id):
-                check_id(trace_id, f"records[{i}].trace_id")
-            if parent is not None and not plain_id(parent):
-                check_id(parent, f"records[{i}].parent_span_id")
+            # Trace and parent ids repeat across a batch (every span of a trace): each is checked once.
+            if type(trace_id) is not str or trace_id not in ok_ids:
+                ok_ids.add(check_id(trace_id, f"records[{i}].trace_id"))
+            if parent is not None and (type(parent) is not str or parent not in ok_ids):
+                ok_ids.add(check_id(parent, f"records[{i}].parent_span_id"))
             name, scope = r.name, r.scope
             # The type test comes first: a set lookup of an unhashable value would raise TypeError.
             if type(name) is not str or name not in ok_names:
@@ -169,8 +174,38 @@ class TraceStore:
                     if type(k) is not str:
                         raise InvalidInput(f"records[{i}].attributes keys must be strings")
             created = r.created_at
-            if type(created) is not datetime or created.tzinfo is not UTC or not MIN_TS <= created <= MAX_TS:
-                check_dt(created, f"records[{i}].created_at")
+            if created is not last_created:
+                if type(created) is not datetime or created.tzinfo is not UTC or not MIN_TS <= created <= MAX_TS:
+                    check_dt(created, f"records[{i}].created_at")
+                last_created, last_ts = created, ts_out(created)
+            status, events, links, other = r.status, r.events, r.links, r.other
+            try:
+                ja = None if attributes is None else encode(attributes)
+                js = None if status is None else encode(status)
+                je = None if events is None else encode(events)
+                jl = None if links is None else encode(links)
+                jo = None if other is None else encode(other)
+                # One scan of all five: no backslash at all (so no NUL escape) and fewer opening brackets than the
+                # depth limit is the usual span; anything else is checked value by value.
+                plain = _plain_json(b"".join((ja or b"", js or b"", je or b"", jl or b"", jo or b"")))
+            except Exception:  # RecursionError included: _json below says what is wrong
+                plain = False
+            if plain:
+                texts = (
+                    None if ja is None else ja.decode(),
+                    None if js is None else js.decode(),
+                    None if je is None else je.decode(),
+                    None if jl is None else jl.decode(),
+                    None if jo is None else jo.decode(),
+                )
+            else:
+                texts = (
+                    _json(encode, attributes, i, "attributes"),
+                    _json(encode, status, i, "status"),
+                    _json(encode, events, i, "events"),
+                    _json(encode, links, i, "links"),
+                    _json(encode, other, i, "other"),
+                )
             first = seen.setdefault(span_id, i)
             if first != i:
                 raise Conflict(f"records[{i}].id {span_id!r} repeats records[{first}].id: span ids are unique")
@@ -185,12 +220,8 @@ class TraceStore:
                     kind,
                     start,
                     end,
-                    _json(encode, attributes, i, "attributes"),
-                    _json(encode, r.status, i, "status"),
-                    _json(encode, r.events, i, "events"),
-                    _json(encode, r.links, i, "links"),
-                    _json(encode, r.other, i, "other"),
-                    ts_out(created),
+                    *texts,
+                    last_ts,
                 )
             )
         return rows
@@ -295,6 +326,17 @@ class TraceStore:
         has_more = len(rows) > limit
         nxt = encode_cursor(items[-1].start_time_ns, items[-1].id) if has_more else None
         return Page(items, nxt, has_more, total)
+
+
+# Every byte but the opening brackets and the backslash: what `translate` deletes to leave the marks to count.
+_NOT_MARKS = bytes(b for b in range(256) if b not in b"[{\\")
+
+
+def _plain_json(data: bytes) -> bool:
+    """Whether JSON text msgspec wrote surely needs no closer look: no escape at all (hence no NUL) and at most
+    MAX_JSON_DEPTH opening brackets (hence no deeper nesting). False only means "check each value"."""
+    marks = data.translate(None, _NOT_MARKS)
+    return len(marks) <= MAX_JSON_DEPTH and b"\\" not in marks
 
 
 def _json(encode: Any, value: Any, i: int, what: str) -> str | None:
