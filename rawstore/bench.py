@@ -1,4 +1,5 @@
-"""`rawstore bench [URL]`: the memory domain's hot paths, timed next to the raw driver doing the same work.
+"""`rawstore bench [URL]`: the memory domain's hot paths, timed next to the raw driver doing the same work (then
+the spans domain's, from `rawstore.bench_spans`).
 
 Both sides run in one process on one database, interleaved (batch by batch, repetition by repetition), so a busy
 machine or a growing table weighs on both alike. The raw side is what a careful hand-written data layer would do
@@ -805,8 +806,18 @@ async def _interleaved(
     return times
 
 
-async def run(url: str, *, messages: int, batch: int, reads: int, log: Callable[[str], None]) -> Report:
-    """Measure every hot path on an already migrated database."""
+async def run(
+    url: str,
+    *,
+    messages: int,
+    batch: int,
+    reads: int,
+    log: Callable[[str], None],
+    spans: int = 0,
+    traces: int | None = None,
+) -> Report:
+    """Measure every hot path on an already migrated database: the memory domain's, then (`spans` > 0) the spans
+    domain's (`rawstore.bench_spans`) with `spans` spans per side among `traces` traces (default: `spans`)."""
     bench = Bench(url, messages=messages, batch=batch)
     dialect = bench.dialect
     report = Report(f"rawstore bench: {dialect}, {redact(url)}")
@@ -906,6 +917,10 @@ async def run(url: str, *, messages: int, batch: int, reads: int, log: Callable[
     finally:
         log("deleting the bench rows")
         await bench.close(purge=True)
+    if spans:
+        from .bench_spans import run_spans
+
+        await run_spans(url, report, spans=spans, traces=spans if traces is None else traces, log=log)
     return report
 
 
@@ -935,22 +950,42 @@ def size_warning(messages: int, reads: int) -> str | None:
 
 
 def main(
-    url: str | None, *, messages: int = 100_000, batch: int = 1000, reads: int = 20_000, check: bool = False
+    url: str | None,
+    *,
+    messages: int = 100_000,
+    batch: int = 1000,
+    reads: int = 20_000,
+    check: bool = False,
+    spans: int | None = None,
+    traces: int | None = None,
 ) -> int:
     """Run the bench on `url` (None: a temporary SQLite file, deleted afterwards) and print the table.
 
     `url` is migrated first (the bench needs the kit's tables), so it must be a direct URL, not PgBouncer.
+    `spans` (default: `messages`; 0 skips them) and `traces` (default: `spans`) size the spans suite.
     Returns 0, or 1 when rawstore and the raw driver disagree or, with `check`, when a target is missed.
     """
     for name, v in (("messages", messages), ("batch", batch), ("reads", reads)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             print(f"rawstore bench: {name} must be a positive integer, got {v!r}", file=sys.stderr)
             return 2
+    spans = messages if spans is None else spans
+    traces = spans if traces is None else traces
+    for name, v, least in (("spans", spans, 0), ("traces", traces, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < least:
+            what = "a whole number, at least 0" if least == 0 else "a positive integer"
+            print(f"rawstore bench: {name} must be {what}, got {v!r}", file=sys.stderr)
+            return 2
 
     def log(msg: str) -> None:
         print(f"rawstore bench: {msg}", file=sys.stderr, flush=True)
 
     warning = size_warning(messages, reads)
+    if warning is None and 0 < spans < STABLE_MESSAGES:
+        warning = (
+            f"warning: sizes too small for stable ratios (--spans {spans:,} < {STABLE_MESSAGES:,}): fixed costs and"
+            " noise dominate, so the spans ratios and their [ok]/[MISS] targets are not meaningful"
+        )
     if warning is not None:
         log(warning)
     tmp: AbstractContextManager[str | None] = (
@@ -965,7 +1000,9 @@ def main(
         done = migrate(target)
         log(f"applied {len(done)} migration(s)" + (": " + ", ".join(done) if done else " (already up to date)"))
         try:
-            report = asyncio.run(run(target, messages=messages, batch=batch, reads=reads, log=log))
+            report = asyncio.run(
+                run(target, messages=messages, batch=batch, reads=reads, log=log, spans=spans, traces=traces)
+            )
         except BenchMismatch as e:
             print(f"rawstore bench: {e}", file=sys.stderr)
             return 1

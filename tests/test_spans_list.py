@@ -11,7 +11,7 @@ import pytest
 import rawstore
 from rawstore import InvalidInput, Store
 from rawstore.pagination import encode_cursor
-from rawstore.spans import Span, TraceSummary
+from rawstore.spans import Span, SpanUpdate, TraceSummary
 from rawstore.spans import store as span_store
 
 T0 = datetime(2025, 6, 7, 8, 9, 10, 123456, tzinfo=UTC)
@@ -329,3 +329,27 @@ async def test_prune_inside_a_transaction_rolls_back_with_it(store: Store, monke
             assert [s.trace_id for s in (await tx.spans.list_traces()).items] == ["t004"]
             raise RuntimeError("abort")
     assert await count(store) == 10
+
+
+async def test_updates_of_indexed_fields_move_roots_in_the_list(store: Store) -> None:
+    await store.spans.create_many(
+        [
+            span(t, "root", at=i, resource_id="r1", entity_id="e1", thread_id="th", run_id="run")
+            for i, t in enumerate("abcd")
+        ]
+    )
+    n = await store.spans.update_many(
+        [
+            SpanUpdate("a", "root", started_at=T0 + timedelta(seconds=10)),
+            SpanUpdate("b", "root", resource_id="r2", entity_id="e2"),
+            SpanUpdate("c", "root", parent_span_id="elsewhere"),  # no longer a root
+            SpanUpdate("d", "root", thread_id="th2", run_id="run2", output="done"),
+        ]
+    )
+    assert n == 4
+    assert [s.trace_id for s in (await store.spans.list_traces()).items] == ["a", "d", "b"]
+    assert [s.trace_id for s in (await store.spans.list_traces(resource_id="r1")).items] == ["a", "d"]
+    assert [s.trace_id for s in (await store.spans.list_traces(entity_id="e2")).items] == ["b"]
+    assert [s.trace_id for s in (await store.spans.list_traces(thread_id="th")).items] == ["a", "b"]
+    assert [s.trace_id for s in (await store.spans.list_traces(run_id="run2")).items] == ["d"]
+    assert (await store.spans.list_traces(since=T0 + timedelta(seconds=5))).items[0].trace_id == "a"

@@ -77,6 +77,10 @@ UPDATE_FIELDS = (
 )
 
 
+# Fields of an update that an index of rs_ai_spans covers (the roots indexes' columns and their predicate).
+INDEXED_UPDATES = ("started_at", "parent_span_id", "entity_id", "resource_id", "thread_id", "run_id")
+
+
 def _no_children(_: Any) -> list[Span]:
     return []
 
@@ -97,6 +101,7 @@ class SpanQueries(QuerySet, domain="spans"):
 
     insert_spans = Batch(fields=SPAN_FIELDS)
     update_spans = Batch(fields=UPDATE_FIELDS)
+    update_spans_unindexed = Batch(fields=UPDATE_FIELDS)  # the same rows; its SQL sets no indexed column
     get_span = One(Span, decode=_SPAN)
     trace_spans = Many(Span, decode=_SPAN)
     roots_page = Many(Span, decode=_SPAN)

@@ -26,7 +26,7 @@ from ..validate import (
     json_text,
     plain_id,
 )
-from .queries import UPDATE_FIELDS
+from .queries import INDEXED_UPDATES, UPDATE_FIELDS
 from .queries import SpanQueries as Q
 from .records import RootKey, Span, SpanUpdate, Trace, TraceSummary
 
@@ -48,9 +48,7 @@ _KEY_SEP = "\x00"  # ids hold no NUL, so (trace_id, span_id) packs into one curs
 _KIND = "spans:traces"
 _ONE_US = timedelta(microseconds=1)
 _encode = msgspec.json.Encoder().encode
-_JSON_FIELDS = ("error", "scope", "tags", "links", "metadata", "attributes", "input", "output")
-_TEXT_UPDATES = ("name", "span_type", "entity_type", "entity_name")
-_ID_UPDATES = ("entity_id", "resource_id", "thread_id", "run_id", "session_id")
+_INDEXED_AT = tuple(UPDATE_FIELDS.index(f) for f in INDEXED_UPDATES)
 
 
 def _key(v: object, what: str) -> str:
@@ -64,16 +62,15 @@ def _key(v: object, what: str) -> str:
     return v
 
 
-def _json(v: Any, what: str) -> str | None:
-    """The JSON text of a value (None for None); InvalidInput naming `what` for what no database stores alike."""
-    if v is None:
-        return None
+def _json(v: Any, what: str, field: str) -> str:
+    """The JSON text of a value; InvalidInput naming `what.field` for what no database stores alike (the label is
+    built only then)."""
     try:
         text = json_text(_encode(v))
     except Exception:  # RecursionError included: encode_json says what is wrong
         text = None
     if text is None:
-        text = encode_json(v, what)
+        text = encode_json(v, f"{what}.{field}")
     return text
 
 
@@ -214,6 +211,15 @@ class SpanStore:
         updated = now if updated is None else ts_out(_aware(updated, f"{what}.updated_at"))
         attributes = s.attributes
         n_in, n_out = tokens(attributes)
+        error, scope, tags, links, metadata, input_, output = (
+            s.error,
+            s.scope,
+            s.tags,
+            s.links,
+            s.metadata,
+            s.input,
+            s.output,
+        )
         return (
             t,
             trace_id,
@@ -235,14 +241,14 @@ class SpanStore:
             session,
             created,
             updated,
-            _json(s.error, f"{what}.error"),
-            _json(s.scope, f"{what}.scope"),
-            _json(s.tags, f"{what}.tags"),
-            _json(s.links, f"{what}.links"),
-            _json(s.metadata, f"{what}.metadata"),
-            _json(attributes, f"{what}.attributes"),
-            _json(s.input, f"{what}.input"),
-            _json(s.output, f"{what}.output"),
+            None if error is None else _json(error, what, "error"),
+            None if scope is None else _json(scope, what, "scope"),
+            None if tags is None else _json(tags, what, "tags"),
+            None if links is None else _json(links, what, "links"),
+            None if metadata is None else _json(metadata, what, "metadata"),
+            None if attributes is None else _json(attributes, what, "attributes"),
+            None if input_ is None else _json(input_, what, "input"),
+            None if output is None else _json(output, what, "output"),
         )
 
     async def create(self, span: Span) -> Span:
@@ -294,38 +300,89 @@ class SpanStore:
         return len(rows)
 
     def _update_row(self, t: str, u: object, now: Any, what: str) -> tuple[Any, ...]:
-        """The validated row of an update, in UPDATE_FIELDS order (None: keep)."""
-        if not isinstance(u, SpanUpdate):
+        """The validated row of an update, in UPDATE_FIELDS order (None: keep); InvalidInput names the bad field.
+
+        Most updates are span ends that set a few fields: every field left None costs one test.
+        """
+        if type(u) is not SpanUpdate and not isinstance(u, SpanUpdate):
             raise InvalidInput(f"{what} must be a rawstore.SpanUpdate, got {type(u).__name__}")
+        trace_id, span_id, parent = u.trace_id, u.span_id, u.parent_span_id
+        if type(trace_id) is not str or len(trace_id) > MAX_SPAN_ID or not plain_id(trace_id):
+            _key(trace_id, f"{what}.trace_id")
+        if type(span_id) is not str or len(span_id) > MAX_SPAN_ID or not plain_id(span_id):
+            _key(span_id, f"{what}.span_id")
+        if parent is not None and (type(parent) is not str or len(parent) > MAX_SPAN_ID or not plain_id(parent)):
+            _key(parent, f"{what}.parent_span_id")
+        name, span_type, entity_type, entity_name = u.name, u.span_type, u.entity_type, u.entity_name
+        if name is not None:
+            check_text(name, f"{what}.name", MAX_NAME, blank=False)
+        if span_type is not None:
+            check_text(span_type, f"{what}.span_type", MAX_SHORT, blank=False)
+        if entity_type is not None:
+            check_text(entity_type, f"{what}.entity_type", MAX_SHORT, blank=False)
+        if entity_name is not None:
+            check_text(entity_name, f"{what}.entity_name", MAX_ENTITY_NAME, blank=False)
+        entity_id, resource, thread, run, session = u.entity_id, u.resource_id, u.thread_id, u.run_id, u.session_id
+        if entity_id is not None and not plain_id(entity_id):
+            check_id(entity_id, f"{what}.entity_id")
+        if resource is not None and not plain_id(resource):
+            check_id(resource, f"{what}.resource_id")
+        if thread is not None and not plain_id(thread):
+            check_id(thread, f"{what}.thread_id")
+        if run is not None and not plain_id(run):
+            check_id(run, f"{what}.run_id")
+        if session is not None and not plain_id(session):
+            check_id(session, f"{what}.session_id")
         ts_out = self._ctx.ts_out
-        values: dict[str, Any] = {
-            "tenant_id": t,
-            "trace_id": _key(u.trace_id, f"{what}.trace_id"),
-            "span_id": _key(u.span_id, f"{what}.span_id"),
-            "updated_at": now,
-        }
-        if u.parent_span_id is not None:
-            _key(u.parent_span_id, f"{what}.parent_span_id")
-        values["parent_span_id"] = u.parent_span_id
-        limits = {"name": MAX_NAME, "span_type": MAX_SHORT, "entity_type": MAX_SHORT, "entity_name": MAX_ENTITY_NAME}
-        for field in _TEXT_UPDATES:
-            values[field] = check_text(getattr(u, field), f"{what}.{field}", limits[field], optional=True, blank=False)
-        for field in _ID_UPDATES:
-            v = getattr(u, field)
-            values[field] = None if v is None else check_id(v, f"{what}.{field}")
-        for field in ("started_at", "ended_at"):
-            v = getattr(u, field)
-            values[field] = None if v is None else ts_out(_aware(v, f"{what}.{field}"))
-        if u.is_event is not None:
-            check_bool(u.is_event, f"{what}.is_event")
-        values["is_event"] = u.is_event
-        for field in _JSON_FIELDS:
-            values[field] = _json(getattr(u, field), f"{what}.{field}")
-        if u.attributes is not None:
-            values["input_tokens"], values["output_tokens"] = tokens(u.attributes)
-        else:
-            values["input_tokens"] = values["output_tokens"] = None
-        return tuple(values[f] for f in UPDATE_FIELDS)
+        started, ended, is_event = u.started_at, u.ended_at, u.is_event
+        if started is not None:
+            started = ts_out(_aware(started, f"{what}.started_at"))
+        if ended is not None:
+            ended = ts_out(_aware(ended, f"{what}.ended_at"))
+        if is_event is not None and type(is_event) is not bool:
+            check_bool(is_event, f"{what}.is_event")
+        attributes = u.attributes
+        n_in = n_out = None
+        if attributes is not None:
+            n_in, n_out = tokens(attributes)
+        error, scope, tags, links, metadata, input_, output = (
+            u.error,
+            u.scope,
+            u.tags,
+            u.links,
+            u.metadata,
+            u.input,
+            u.output,
+        )
+        return (
+            t,
+            trace_id,
+            span_id,
+            name,
+            span_type,
+            started,
+            parent,
+            ended,
+            is_event,
+            n_in,
+            n_out,
+            entity_type,
+            entity_id,
+            entity_name,
+            resource,
+            thread,
+            run,
+            session,
+            now,
+            None if error is None else _json(error, what, "error"),
+            None if scope is None else _json(scope, what, "scope"),
+            None if tags is None else _json(tags, what, "tags"),
+            None if links is None else _json(links, what, "links"),
+            None if metadata is None else _json(metadata, what, "metadata"),
+            None if attributes is None else _json(attributes, what, "attributes"),
+            None if input_ is None else _json(input_, what, "input"),
+            None if output is None else _json(output, what, "output"),
+        )
 
     async def update(self, trace_id: str, span_id: str, **fields: Any) -> Span:
         """Change the given fields of one span (None keeps a field) and bump its updated_at; returns the span.
@@ -342,7 +399,7 @@ class SpanStore:
             raise InvalidInput(f"update: {e} (fields are those of rawstore.SpanUpdate)") from None
         row = self._update_row(t, u, self._ctx.ts_out(utcnow()), "update")
         async with self._ctx.write() as conn:
-            await conn.batch(self._ctx[Q.update_spans], [row])
+            await conn.batch(self._ctx[_update_query([row])], [row])
             span = await conn.one(self._ctx[Q.get_span], {"tenant_id": t, "trace_id": trace_id, "span_id": span_id})
         if span is None:
             raise NotFound(f"span ({trace_id!r}, {span_id!r}) does not exist")
@@ -369,7 +426,7 @@ class SpanStore:
             prev = by_key.get(key)
             by_key[key] = row if prev is None else tuple(p if r is None else r for p, r in zip(prev, row, strict=True))
         rows = [by_key[k] for k in sorted(by_key)]
-        update = self._ctx[Q.update_spans]
+        update = self._ctx[_update_query(rows)]
         n = 0
         async with self._ctx.write() as conn:
             for i in range(0, len(rows), CHUNK):
@@ -550,6 +607,13 @@ class SpanStore:
             if end is None or upto >= hi:
                 return n
             lo = upto
+
+
+def _update_query(rows: list[tuple[Any, ...]]) -> Declared[None]:
+    """update_spans_unindexed when no row sets an indexed column (the usual span end), else update_spans."""
+    if any(r[i] is not None for r in rows for i in _INDEXED_AT):
+        return Q.update_spans
+    return Q.update_spans_unindexed
 
 
 def _row_key(r: tuple[Any, ...]) -> tuple[str, str]:

@@ -11,9 +11,9 @@ VALUES (
     :session_id, :created_at, :updated_at, :error, :scope, :tags, :links, :metadata, :attributes, :input, :output)
 
 -- name: update_spans
--- Apply a batch of partial updates (one statement per span in the caller's transaction: aiomysql
--- rewrites only INSERTs into one multi-row statement): a NULL keeps the stored value; spans
--- that do not exist are skipped.
+-- Apply a batch of partial updates, one statement per span in the caller's transaction (aiomysql rewrites
+-- only INSERTs into one multi-row statement): a NULL keeps the stored value; spans that do not exist are
+-- skipped.
 UPDATE rs_ai_spans SET
     name = COALESCE(:name, name), span_type = COALESCE(:span_type, span_type),
     started_at = COALESCE(:started_at, started_at), parent_span_id = COALESCE(:parent_span_id, parent_span_id),
@@ -22,6 +22,21 @@ UPDATE rs_ai_spans SET
     entity_type = COALESCE(:entity_type, entity_type), entity_id = COALESCE(:entity_id, entity_id),
     entity_name = COALESCE(:entity_name, entity_name), resource_id = COALESCE(:resource_id, resource_id),
     thread_id = COALESCE(:thread_id, thread_id), run_id = COALESCE(:run_id, run_id),
+    session_id = COALESCE(:session_id, session_id), updated_at = :updated_at, error = COALESCE(:error, error),
+    scope = COALESCE(:scope, scope), tags = COALESCE(:tags, tags), links = COALESCE(:links, links),
+    metadata = COALESCE(:metadata, metadata), attributes = COALESCE(:attributes, attributes),
+    input = COALESCE(:input, input), output = COALESCE(:output, output)
+WHERE tenant_id = :tenant_id AND trace_id = :trace_id AND span_id = :span_id
+
+-- name: update_spans_unindexed
+-- update_spans for a batch that sets no indexed column (started_at, parent_span_id, the entity, resource,
+-- thread and run ids): SQLite rewrites the entries of every index whose column an UPDATE sets, changed or
+-- not, and this statement sets none.
+UPDATE rs_ai_spans SET
+    name = COALESCE(:name, name), span_type = COALESCE(:span_type, span_type),
+    ended_at = COALESCE(:ended_at, ended_at), is_event = COALESCE(:is_event, is_event),
+    input_tokens = COALESCE(:input_tokens, input_tokens), output_tokens = COALESCE(:output_tokens, output_tokens),
+    entity_type = COALESCE(:entity_type, entity_type), entity_name = COALESCE(:entity_name, entity_name),
     session_id = COALESCE(:session_id, session_id), updated_at = :updated_at, error = COALESCE(:error, error),
     scope = COALESCE(:scope, scope), tags = COALESCE(:tags, tags), links = COALESCE(:links, links),
     metadata = COALESCE(:metadata, metadata), attributes = COALESCE(:attributes, attributes),
@@ -186,11 +201,13 @@ WHERE tenant_id = :tenant_id AND is_root = 1
 ORDER BY started_at DESC, trace_id DESC, span_id DESC LIMIT 1 OFFSET :n
 
 -- name: chunk_end
--- The root :n places after the first root past (lo] within [.. hi]: the last root of a prune chunk of n + 1.
+-- The root :n places after the first root in (lo, hi] of the roots order: where a prune chunk of n + 1 ends.
 SELECT started_at, trace_id, span_id FROM rs_ai_spans FORCE INDEX (rs_ai_spans_roots_idx)
 WHERE tenant_id = :tenant_id AND is_root = 1
-  AND started_at >= :lo_ts AND (started_at > :lo_ts OR trace_id > :lo_trace OR (trace_id = :lo_trace AND span_id > :lo_span))
-  AND started_at <= :hi_ts AND (started_at < :hi_ts OR trace_id < :hi_trace OR (trace_id = :hi_trace AND span_id <= :hi_span))
+  AND started_at >= :lo_ts
+  AND (started_at > :lo_ts OR trace_id > :lo_trace OR (trace_id = :lo_trace AND span_id > :lo_span))
+  AND started_at <= :hi_ts
+  AND (started_at < :hi_ts OR trace_id < :hi_trace OR (trace_id = :hi_trace AND span_id <= :hi_span))
 ORDER BY started_at, trace_id, span_id LIMIT 1 OFFSET :n
 
 -- name: delete_root_range
@@ -198,6 +215,9 @@ ORDER BY started_at, trace_id, span_id LIMIT 1 OFFSET :n
 DELETE s FROM rs_ai_spans AS s JOIN (
     SELECT trace_id FROM rs_ai_spans FORCE INDEX (rs_ai_spans_roots_idx)
     WHERE tenant_id = :tenant_id AND is_root = 1
-      AND started_at >= :lo_ts AND (started_at > :lo_ts OR trace_id > :lo_trace OR (trace_id = :lo_trace AND span_id > :lo_span))
-      AND started_at <= :hi_ts AND (started_at < :hi_ts OR trace_id < :hi_trace OR (trace_id = :hi_trace AND span_id <= :hi_span))) AS chunk
+      AND started_at >= :lo_ts
+      AND (started_at > :lo_ts OR trace_id > :lo_trace OR (trace_id = :lo_trace AND span_id > :lo_span))
+      AND started_at <= :hi_ts
+      AND (started_at < :hi_ts OR trace_id < :hi_trace OR (trace_id = :hi_trace AND span_id <= :hi_span))
+) AS chunk
 ON s.tenant_id = :tenant_id AND s.trace_id = chunk.trace_id

@@ -23,8 +23,8 @@ FROM unnest(
         session_id, created_at, updated_at, error, scope, tags, links, metadata, attributes, input, output)
 
 -- name: update_spans[]
--- Apply a batch of partial updates from column arrays in one statement: a NULL keeps the stored value. Spans
--- that do not exist are skipped; the command count is the number of spans updated.
+-- Apply a batch of partial updates from column arrays in one statement: a NULL keeps the stored value.
+-- Spans that do not exist are skipped; the command count is the number of spans updated.
 UPDATE {schema}rs_ai_spans AS s SET
     name = COALESCE(u.name, s.name), span_type = COALESCE(u.span_type, s.span_type),
     started_at = COALESCE(u.started_at, s.started_at),
@@ -50,6 +50,32 @@ FROM unnest(
         tenant_id, trace_id, span_id, name, span_type, started_at, parent_span_id, ended_at, is_event,
         input_tokens, output_tokens, entity_type, entity_id, entity_name, resource_id, thread_id, run_id,
         session_id, updated_at, error, scope, tags, links, metadata, attributes, input, output)
+WHERE s.tenant_id = u.tenant_id AND s.trace_id = u.trace_id AND s.span_id = u.span_id
+
+-- name: update_spans_unindexed[]
+-- update_spans for a batch that sets no indexed column (started_at, parent_span_id, the entity, resource,
+-- thread and run ids): fewer arrays to send; elsewhere (SQLite) it also spares index writes.
+UPDATE {schema}rs_ai_spans AS s SET
+    name = COALESCE(u.name, s.name), span_type = COALESCE(u.span_type, s.span_type),
+    ended_at = COALESCE(u.ended_at, s.ended_at), is_event = COALESCE(u.is_event, s.is_event),
+    input_tokens = COALESCE(u.input_tokens, s.input_tokens),
+    output_tokens = COALESCE(u.output_tokens, s.output_tokens),
+    entity_type = COALESCE(u.entity_type, s.entity_type), entity_name = COALESCE(u.entity_name, s.entity_name),
+    session_id = COALESCE(u.session_id, s.session_id), updated_at = u.updated_at,
+    error = COALESCE(u.error::jsonb, s.error), scope = COALESCE(u.scope::jsonb, s.scope),
+    tags = COALESCE(u.tags::jsonb, s.tags), links = COALESCE(u.links::jsonb, s.links),
+    metadata = COALESCE(u.metadata::jsonb, s.metadata), attributes = COALESCE(u.attributes::jsonb, s.attributes),
+    input = COALESCE(u.input::jsonb, s.input), output = COALESCE(u.output::jsonb, s.output)
+FROM unnest(
+    :tenant_id::text[], :trace_id::text[], :span_id::text[], :name::text[], :span_type::text[],
+    :ended_at::timestamptz[], :is_event::boolean[], :input_tokens::int8[], :output_tokens::int8[],
+    :entity_type::text[], :entity_name::text[], :session_id::text[], :updated_at::timestamptz[], :error::text[],
+    :scope::text[], :tags::text[], :links::text[], :metadata::text[], :attributes::text[], :input::text[],
+    :output::text[])
+    AS u(
+        tenant_id, trace_id, span_id, name, span_type, ended_at, is_event, input_tokens, output_tokens,
+        entity_type, entity_name, session_id, updated_at, error, scope, tags, links, metadata, attributes, input,
+        output)
 WHERE s.tenant_id = u.tenant_id AND s.trace_id = u.trace_id AND s.span_id = u.span_id
 
 -- name: get_span
@@ -217,11 +243,13 @@ WHERE tenant_id = :tenant_id AND parent_span_id IS NULL
 ORDER BY started_at DESC, trace_id DESC, span_id DESC LIMIT 1 OFFSET :n
 
 -- name: chunk_end
--- The root :n places after the first root past (lo] within [.. hi]: the last root of a prune chunk of n + 1.
+-- The root :n places after the first root in (lo, hi] of the roots order: where a prune chunk of n + 1 ends.
 SELECT started_at, trace_id, span_id FROM {schema}rs_ai_spans
 WHERE tenant_id = :tenant_id AND parent_span_id IS NULL
-  AND started_at >= :lo_ts AND (started_at > :lo_ts OR trace_id > :lo_trace OR (trace_id = :lo_trace AND span_id > :lo_span))
-  AND started_at <= :hi_ts AND (started_at < :hi_ts OR trace_id < :hi_trace OR (trace_id = :hi_trace AND span_id <= :hi_span))
+  AND started_at >= :lo_ts
+  AND (started_at > :lo_ts OR trace_id > :lo_trace OR (trace_id = :lo_trace AND span_id > :lo_span))
+  AND started_at <= :hi_ts
+  AND (started_at < :hi_ts OR trace_id < :hi_trace OR (trace_id = :hi_trace AND span_id <= :hi_span))
 ORDER BY started_at, trace_id, span_id LIMIT 1 OFFSET :n
 
 -- name: delete_root_range
@@ -229,5 +257,7 @@ ORDER BY started_at, trace_id, span_id LIMIT 1 OFFSET :n
 DELETE FROM {schema}rs_ai_spans WHERE tenant_id = :tenant_id AND trace_id IN (
     SELECT trace_id FROM {schema}rs_ai_spans
     WHERE tenant_id = :tenant_id AND parent_span_id IS NULL
-      AND started_at >= :lo_ts AND (started_at > :lo_ts OR trace_id > :lo_trace OR (trace_id = :lo_trace AND span_id > :lo_span))
-      AND started_at <= :hi_ts AND (started_at < :hi_ts OR trace_id < :hi_trace OR (trace_id = :hi_trace AND span_id <= :hi_span)))
+      AND started_at >= :lo_ts
+      AND (started_at > :lo_ts OR trace_id > :lo_trace OR (trace_id = :lo_trace AND span_id > :lo_span))
+      AND started_at <= :hi_ts
+      AND (started_at < :hi_ts OR trace_id < :hi_trace OR (trace_id = :hi_trace AND span_id <= :hi_span)))
