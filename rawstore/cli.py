@@ -1,13 +1,15 @@
-"""The `rawstore` console script: migrate, status, rollback, bench."""
+"""The `rawstore` console script: migrate, status, rollback, reset, doctor, bench."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from .errors import RawstoreError
-from .url import redact
+from .errors import ConfigError, RawstoreError
+from .url import APP_URL_VARS, MIGRATE_URL_VARS, redact, url_from_env
 
 
 def _at_least_one(text: str) -> int:
@@ -20,26 +22,55 @@ def _at_least_one(text: str) -> int:
     return n
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line on stderr, like every other error of the command."""
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split())
+        self.exit(2, f"{self.prog}: error: {message}; {usage} (see {self.prog} --help)\n")
+
+
+_URL_HELP = "postgresql://…, mysql://… or sqlite:///path.db"
+_SCHEMA_HELP = "PostgreSQL schema of the kit's tables (default public; PostgreSQL only)"
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    p = argparse.ArgumentParser(prog="rawstore", description="rawstore: migrations and benchmarks")
+    p = _Parser(prog="rawstore", description="rawstore: migrations, deploy checks and benchmarks")
     p.add_argument("--version", action="version", version=f"rawstore {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, help_ in (
         ("migrate", "apply pending migrations (a direct URL: PgBouncer is refused)"),
         ("status", "list migrations and whether each is applied (writes nothing)"),
         ("rollback", "roll back applied migrations, newest first (a direct URL: PgBouncer is refused)"),
     ):
-        sp = sub.add_parser(name, help=help_)
-        sp.add_argument("url", help="postgresql://…, mysql://… or sqlite:///path.db")
-        sp.add_argument(
-            "--schema", default="public", help="PostgreSQL schema of the kit's tables (default public; PostgreSQL only)"
-        )
+        sp = sub.add_parser(name, help=help_, description=help_ + ". Without URL: $DIRECT_URL, else $DATABASE_URL.")
+        sp.add_argument("url", nargs="?", default=None, help=_URL_HELP + " (default: $DIRECT_URL, else $DATABASE_URL)")
+        sp.add_argument("--schema", default="public", help=_SCHEMA_HELP)
+        if name == "migrate":
+            sp.add_argument("--dry-run", action="store_true", help="print the pending migrations' SQL; apply nothing")
         if name == "rollback":
             sp.add_argument(
                 "--count", type=_at_least_one, default=None, help="roll back only the newest N >= 1 (default: all)"
             )
+    r = sub.add_parser(
+        "reset",
+        help="drop the kit's tables (rs_*, yoyo's history), nothing else",
+        description="Drop every kit table (rs_ prefix, with its indexes, triggers and policies, and the kit's "
+        "migration history) and leave every other table untouched. Without --yes it lists what it would drop and "
+        "changes nothing. Refused while an application table has a foreign key to a kit table.",
+    )
+    r.add_argument("url", help=_URL_HELP)
+    r.add_argument("--yes", action="store_true", help="really drop (without it: list only)")
+    r.add_argument("--schema", default="public", help=_SCHEMA_HELP)
+    d = sub.add_parser(
+        "doctor",
+        help="health check: reachability, pooler, migrations, missing kit objects, RLS, capabilities",
+        description="Print a short health report of the database; exit status 0 when healthy, 1 otherwise.",
+    )
+    d.add_argument("url", nargs="?", default=None, help=_URL_HELP + " (default: $DATABASE_URL)")
+    d.add_argument("--schema", default="public", help=_SCHEMA_HELP)
     b = sub.add_parser(
         "bench",
         help="benchmark the hot paths next to the raw driver and print a table",
@@ -61,29 +92,79 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        # No URL on the command line: the environment's, as the deploy pipeline sets it; none there is a usage error.
+        if args.command in ("migrate", "status", "rollback") and args.url is None:
+            args.url = url_from_env(MIGRATE_URL_VARS)
+        if args.command == "doctor" and args.url is None:
+            args.url = url_from_env(APP_URL_VARS)
+    except ConfigError as e:
+        parser.error(str(e))
+    try:
+        return _run(args)
+    except RawstoreError as e:
+        print(f"rawstore: {type(e).__name__}: {_one_line(str(e))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rawstore: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # one line, never a traceback: the message is what a deploy log needs
+        print(f"rawstore: unexpected {type(e).__name__}: {_one_line(redact(str(e)))}", file=sys.stderr)
+        return 1
+
+
+def _one_line(message: str) -> str:
+    # Drivers' messages carry hints on further lines ("Is the server running ...?"): a deploy log wants one line.
+    return " ".join(message.split())
+
+
+def _run(args: argparse.Namespace) -> int:
     from . import migrator as m
 
-    try:
-        if args.command == "migrate":
-            done = m.migrate(args.url, schema=args.schema)
-            print(f"applied {len(done)} migration(s) to {redact(args.url)}" + (": " + ", ".join(done) if done else ""))
-        elif args.command == "status":
-            for mid, applied in m.status(args.url, schema=args.schema).items():
-                print(f"{'applied' if applied else 'pending'}  {mid}")
-        elif args.command == "rollback":
-            done = m.rollback(args.url, schema=args.schema, count=args.count)
-            print(f"rolled back {len(done)} migration(s)" + (": " + ", ".join(done) if done else ""))
-        else:
-            from .bench import main as bench_main
+    if args.command == "migrate" and args.dry_run:
+        todo = m.pending(args.url, schema=args.schema)
+        for mid, sql in todo:
+            print(f"-- {mid}\n{sql.rstrip()}\n")
+        print(f"-- {len(todo)} pending migration(s); nothing applied")
+    elif args.command == "migrate":
+        done = m.migrate(args.url, schema=args.schema)
+        print(f"applied {len(done)} migration(s) to {redact(args.url)}" + (": " + ", ".join(done) if done else ""))
+    elif args.command == "status":
+        for mid, applied in m.status(args.url, schema=args.schema).items():
+            print(f"{'applied' if applied else 'pending'}  {mid}")
+    elif args.command == "rollback":
+        done = m.rollback(args.url, schema=args.schema, count=args.count)
+        print(f"rolled back {len(done)} migration(s)" + (": " + ", ".join(done) if done else ""))
+    elif args.command == "reset":
+        from . import deploy
 
-            code: int = bench_main(
-                args.url, messages=args.messages, batch=args.batch, reads=args.reads, check=args.check
-            )
-            return code
-    except RawstoreError as e:
-        print(f"rawstore: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
+        report = asyncio.run(deploy.reset(args.url, schema=args.schema, yes=args.yes))
+        verb = "dropped" if report.dropped else "would drop"
+        for table in report.tables:
+            print(f"{verb}  {table}")
+        if not report.dropped:
+            print(f"{len(report.tables)} kit table(s) in {redact(args.url)}; nothing changed (run with --yes to drop)")
+        else:
+            print(f"dropped {len(report.tables)} kit table(s) from {redact(args.url)}")
+    elif args.command == "doctor":
+        from . import deploy
+
+        health = asyncio.run(deploy.doctor(args.url, schema=args.schema))
+        print(health.table())
+        return 0 if health.healthy else 1
+    else:
+        from .bench import main as bench_main
+
+        code: int = bench_main(
+            args.url,
+            messages=args.messages,
+            batch=args.batch,
+            reads=args.reads,
+            check=args.check,
+        )
+        return code
     return 0
 
 

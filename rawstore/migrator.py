@@ -40,7 +40,7 @@ def _backend(target: Target, *, read_only: bool = False, must_exist: bool = Fals
     except Exception as e:
         raise ConfigError(f"cannot migrate {redact(target.url)}: {e}") from e
     if target.dialect == "sqlite":
-        _check_sqlite(target, must_exist=must_exist or read_only)
+        check_sqlite(target, must_exist=must_exist or read_only)
     else:
         # yoyo imports its driver (psycopg, PyMySQL) only when it connects, and would report it as a failed connect.
         try:
@@ -81,7 +81,7 @@ def _backend(target: Target, *, read_only: bool = False, must_exist: bool = Fals
     return backend
 
 
-def _check_sqlite(target: Target, *, must_exist: bool) -> None:
+def check_sqlite(target: Target, *, must_exist: bool) -> None:
     path = Path(target.sqlite_path)
     if not path.parent.is_dir():
         # Word for word what connect() says (rawstore/drivers/sqlite.py), so both paths read alike.
@@ -172,7 +172,7 @@ def _session(url: str, schema: str, action: str, *, must_exist: bool = False) ->
     """
     target = _direct(url, schema)
     if target.dialect == "sqlite":
-        _check_sqlite(target, must_exist=must_exist)
+        check_sqlite(target, must_exist=must_exist)
     _prepare_postgres(target, schema)
     backend = _backend(target, must_exist=must_exist)
     try:
@@ -226,6 +226,18 @@ def migrate(url: str | None = None, *, schema: str = "public") -> MigrationRepor
     if done:
         log.info("applied migrations %s to %s", ", ".join(done), redact(url))
     return done
+
+
+def pending(url: str | None = None, *, schema: str = "public") -> list[tuple[str, str]]:
+    """(id, SQL) of every migration `migrate` would apply, in order; writes nothing (`rawstore migrate --dry-run`)."""
+    url = _url(url)
+    target = _direct(url, schema)
+    folder = data_dir("migrations") / target.dialect
+    if target.dialect == "sqlite" and not Path(target.sqlite_path).is_file():
+        todo = [m.id for m in _migrations(target)]  # `migrate` would create the file and apply every migration
+    else:
+        todo = [mid for mid, done in status(url, schema=schema).items() if not done]
+    return [(mid, (folder / f"{mid}.sql").read_text("utf-8")) for mid in todo]
 
 
 def rollback(url: str | None = None, *, schema: str = "public", count: int | None = None) -> MigrationReport:
