@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser(
         "bench",
         help="benchmark the hot paths next to the raw driver and print a table",
-        description="Time the memory hot paths, rawstore next to the raw driver in the same run. The URL is migrated "
+        description="Time the memory hot paths, then the spans hot paths (create_many, update_many, get_trace, "
+        "list_traces), rawstore next to the raw driver in the same run. The URL is migrated "
         "first (a direct URL: PgBouncer is refused); the bench writes under a tenant of its own and deletes its rows. "
         "Below --messages 20000 or --reads 5000 it warns that the ratios are not stable.",
     )
@@ -87,6 +88,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--batch", type=int, default=1000, help="messages per save_messages call (default 1000)")
     b.add_argument("--reads", type=int, default=20_000, help="get_thread calls per side (default 20000)")
+    b.add_argument(
+        "--spans",
+        type=int,
+        default=None,
+        help="spans written per side by store.spans.create_many, then ended by update_many (default: --messages;"
+        " 0 skips the spans suite)",
+    )
+    b.add_argument(
+        "--traces",
+        type=int,
+        default=None,
+        help="traces that list_traces pages through, single-span ones added untimed (default: --spans)",
+    )
     b.add_argument("--check", action="store_true", help="exit 1 when any target is missed ([MISS])")
     return p
 
@@ -163,6 +177,8 @@ def _run(args: argparse.Namespace) -> int:
             batch=args.batch,
             reads=args.reads,
             check=args.check,
+            spans=args.spans,
+            traces=args.traces,
         )
         return code
     return 0
