@@ -325,7 +325,7 @@ class SchemaStore:
             if table is not None and table not in await conn.many(ctx[Q.kit_tables], {}):
                 raise NotFound(f"no kit table {table!r} (is the database migrated?)")
             found = await conn.many(ctx[Q.indexes], {"table": table, "name": None})
-            sizes = await self._sizes(conn)
+            sizes = await self._sizes(conn, table=table)
         return [_info(f, sizes.get((f.table, f.name))) for f in found]
 
     async def describe_index(self, name: str) -> IndexStats:
@@ -339,7 +339,7 @@ class SchemaStore:
             found = await self._find(conn, name)
             if found is None:
                 raise NotFound(f"no index {name!r} on the kit's tables")
-            sizes = await self._sizes(conn)
+            sizes = await self._sizes(conn, name=found.name)
             use = await conn.one(ctx[Q.index_use], {"table": found.table, "name": found.name})
         return IndexStats(
             found.name,
@@ -412,14 +412,14 @@ class SchemaStore:
         spec = _Spec(table, [c + d for c, d in cols], unique, method, terms)
         ctx = self._ctx
         async with self._session() as conn:
-            if table not in await conn.many(ctx[Q.kit_tables], {}):
-                raise NotFound(f"no kit table {table!r} (is the database migrated?)")
             have = {c.name for c in await conn.many(ctx[Q.columns], {"table": table})}
+            if not have:  # every table has a column
+                raise NotFound(f"no kit table {table!r} (is the database migrated?)")
             for column in [c for c, _ in cols] + [t[0] for t in terms]:
                 if column not in have:
                     raise InvalidInput(f"table {table} has no column {column!r}")
             found = await self._create(conn, name, spec, concurrently)
-            size = (await self._sizes(conn)).get((found.table, found.name))
+            size = (await self._sizes(conn, name=found.name)).get((found.table, found.name))
         return _info(found, size)
 
     async def drop_index(self, name: str, *, concurrently: bool = True) -> bool:
@@ -496,9 +496,12 @@ class SchemaStore:
         found = await conn.many(self._ctx[Q.indexes], {"table": None, "name": name})
         return found[0] if found else None
 
-    async def _sizes(self, conn: Connection) -> dict[tuple[str, str], int]:
+    async def _sizes(
+        self, conn: Connection, *, table: str | None = None, name: str | None = None
+    ) -> dict[tuple[str, str], int]:
+        """Index sizes by (table, name): of every index of the kit's tables, of one table's, or of one index."""
         try:
-            rows = await conn.many(self._ctx[Q.index_sizes], {})
+            rows = await conn.many(self._ctx[Q.index_sizes], {"table": table, "name": name})
         except DatabaseError as e:
             # MariaDB without read access to mysql.innodb_index_stats, SQLite without dbstat: no sizes.
             if type(e) is not DatabaseError:
@@ -527,14 +530,16 @@ class SchemaStore:
         await conn.run(self._ctx[Q.register], values)
         return await self._registered_spec(conn, name)
 
-    async def _matches(self, conn: Connection, found: CatalogIndex, spec: _Spec) -> bool:
+    async def _matches(
+        self, conn: Connection, found: CatalogIndex, spec: _Spec, *, recorded: _Spec | None = None
+    ) -> bool:
         """Whether an existing index is what `spec` asks for. An index of create_index is compared with the request
         it recorded (its where included); any other only by structure, and never to a partial one (its predicate
         is the database's text, which a request's values cannot be compared with)."""
         if not _structure_matches(found, spec):
             return False
         if found.owner == "user":
-            return await self._registered_spec(conn, found.name) == spec
+            return (recorded or await self._registered_spec(conn, found.name)) == spec
         return not found.partial
 
     async def _create(self, conn: Connection, name: str, spec: _Spec, concurrently: bool) -> CatalogIndex:
@@ -622,16 +627,17 @@ class SchemaStore:
                 return None
             await conn.run(self._ctx[Q.unregister], {"name": name})
             raise
-        if await self._registered_spec(conn, name) is None:
+        recorded = await self._registered_spec(conn, name)
+        if recorded is None:
             # A concurrent failed build of the same index cleared the row after this build began: record it again.
-            await self._register(conn, name, spec)
+            recorded = await self._register(conn, name, spec)
         found = await self._find(conn, name)
         if found is None:
             # IF NOT EXISTS skipped the build for an object of that name that is not an index of the kit's tables.
             used = await conn.one(self._ctx[Q.name_used], {"name": name})
             await conn.run(self._ctx[Q.unregister], {"name": name})
             raise Conflict(f"the name {name} is already used by {used or 'another object'}")
-        if not await self._matches(conn, found, spec):
+        if not await self._matches(conn, found, spec, recorded=recorded):
             raise Conflict(f"an index named {name} was created with another definition meanwhile: {found.definition}")
         if not found.valid:
             return None  # IF NOT EXISTS found another session's build, or its invalid leftover: look again

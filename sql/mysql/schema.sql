@@ -73,14 +73,18 @@ ORDER BY BINARY s.TABLE_NAME,
          BINARY CASE WHEN s.INDEX_NAME = 'PRIMARY' THEN CONCAT(s.TABLE_NAME, '_pkey') ELSE s.INDEX_NAME END
 
 -- name: index_sizes
--- The size in bytes of every index of the kit's tables, from InnoDB's persistent statistics (pages x page size).
--- Reading mysql.innodb_index_stats needs a grant many application users lack: the store then reports no sizes.
+-- The size in bytes of every index of the kit's tables (of one table when :table is given, one index when :name is),
+-- from InnoDB's persistent statistics (pages x page size). Reading mysql.innodb_index_stats needs a grant many
+-- application users lack: the store then reports no sizes.
 SELECT CASE WHEN s.index_name = 'PRIMARY' THEN CONCAT(s.table_name, '_pkey') ELSE s.index_name END AS name,
        s.table_name AS `table`,
        s.stat_value * @@innodb_page_size AS size_bytes
 FROM mysql.innodb_index_stats s
 WHERE s.database_name = DATABASE() AND s.stat_name = 'size'
   AND BINARY LEFT(s.table_name, 3) = 'rs_' AND BINARY LEFT(s.table_name, 8) <> 'rs_yoyo_'
+  AND (CAST(:table AS CHAR) IS NULL OR BINARY s.table_name = :table)
+  AND (CAST(:name AS CHAR) IS NULL OR BINARY s.index_name = :name
+       OR (s.index_name = 'PRIMARY' AND BINARY CONCAT(s.table_name, '_pkey') = :name))
 
 -- name: index_use
 -- The rows read through one index, kept only while the server runs with userstat=1 (no row otherwise); MariaDB

@@ -74,7 +74,7 @@ WHERE n.nspname = (parse_ident('{schema}x'))[1]
 ORDER BY t.relname, ic.relname
 
 -- name: index_sizes
--- The size in bytes of every index of the kit's tables.
+-- The size in bytes of every index of the kit's tables (of one table when :table is given, one index when :name is).
 SELECT ic.relname::text AS name, t.relname::text AS "table", pg_catalog.pg_relation_size(i.indexrelid) AS size_bytes
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -82,6 +82,8 @@ JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
 WHERE n.nspname = (parse_ident('{schema}x'))[1]
   AND left(t.relname, 3) = 'rs_' AND left(t.relname, 8) <> 'rs_yoyo_'
+  AND (CAST(:table AS text) IS NULL OR t.relname = :table)
+  AND (CAST(:name AS text) IS NULL OR ic.relname = :name)
 
 -- name: index_use
 -- How often one index was scanned, and the entries it returned (read) and the rows those led to (fetched).

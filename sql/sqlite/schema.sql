@@ -71,13 +71,16 @@ WHERE m.type = 'table' AND substr(m.name, 1, 3) = 'rs_' AND substr(m.name, 1, 8)
 ORDER BY m.name, 1
 
 -- name: index_sizes
--- The size in bytes of every index of the kit's tables, from dbstat (a pass over the pages of each).
+-- The size in bytes of every index of the kit's tables (of one table when :table is given, one index when :name is),
+-- from dbstat (a pass over the pages of each).
 SELECT CASE WHEN il.origin = 'pk' THEN m.name || '_pkey' ELSE il.name END AS name,
        m.name AS "table",
        (SELECT coalesce(sum(d.pgsize), 0) FROM dbstat d WHERE d.name = il.name) AS size_bytes
 FROM sqlite_master m
 JOIN pragma_index_list(m.name) il
 WHERE m.type = 'table' AND substr(m.name, 1, 3) = 'rs_' AND substr(m.name, 1, 8) <> 'rs_yoyo_'
+  AND (:table IS NULL OR m.name = :table)
+  AND (:name IS NULL OR (CASE WHEN il.origin = 'pk' THEN m.name || '_pkey' ELSE il.name END) = :name)
 
 -- name: index_use
 -- SQLite keeps no usage statistics: one row of NULLs.
