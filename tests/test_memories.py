@@ -94,59 +94,61 @@ async def test_any_dimension_up_to_the_limit(store: Store) -> None:
         await store.memories.add(Memory("empty", "u1", "x", embedding=[]))
 
 
-@pytest.mark.parametrize(
-    ("embedding", "match"),
-    [
-        ([1.0, math.nan], "NaN"),
-        ([math.inf, 1.0], "NaN or infinite"),
-        ([1.0, -math.inf], "NaN or infinite"),
-        ([1e39, 1.0], "float32"),
-        ([0.0, 0.0], "all zeros"),
-        (["a", "b"], "sequence of floats"),
-        ("1,2", "sequence of floats"),
-        ({"a": 1.0}, "sequence of floats"),
-        ([[1.0], [2.0]], "sequence of floats"),
-        ([10**400, 1], "sequence of floats"),
-        (3.0, "sequence of floats"),
-    ],
-)
-async def test_bad_embeddings_write_nothing(store: Store, embedding: object, match: str) -> None:
+BAD_EMBEDDINGS: list[tuple[object, str]] = [
+    ([1.0, math.nan], "NaN"),
+    ([math.inf, 1.0], "NaN or infinite"),
+    ([1.0, -math.inf], "NaN or infinite"),
+    ([1e39, 1.0], "float32"),
+    ([0.0, 0.0], "all zeros"),
+    (["a", "b"], "sequence of floats"),
+    ("1,2", "sequence of floats"),
+    ({"a": 1.0}, "sequence of floats"),
+    ([[1.0], [2.0]], "sequence of floats"),
+    ([10**400, 1], "sequence of floats"),
+    (3.0, "sequence of floats"),
+]
+
+
+async def test_bad_embeddings_write_nothing(store: Store) -> None:
     await users(store, "u1")
-    with pytest.raises(InvalidInput, match=match):
-        await store.memories.add(Memory("m1", "u1", "x", embedding=embedding))  # type: ignore[arg-type]
-    with pytest.raises(InvalidInput, match=match):
-        await store.memories.add_many(
-            [Memory("ok", "u1", "fine", embedding=[1.0, 2.0]), Memory("m1", "u1", "x", embedding=embedding)]  # type: ignore[arg-type]
-        )
+    for embedding, match in BAD_EMBEDDINGS:
+        with pytest.raises(InvalidInput, match=match):
+            await store.memories.add(Memory("m1", "u1", "x", embedding=embedding))  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput, match=match):
+            await store.memories.add_many(
+                [Memory("ok", "u1", "fine", embedding=[1.0, 2.0]), Memory("m1", "u1", "x", embedding=embedding)]  # type: ignore[arg-type]
+            )
+        with pytest.raises(InvalidInput, match=match):
+            await store.memories.search("u1", vector=embedding)  # type: ignore[arg-type]
     assert await count(store, "u1") == 0
 
 
-@pytest.mark.parametrize(
-    ("memory", "match"),
-    [
-        (Memory("", "u1", "x"), r"\.id "),
-        (Memory("m", "", "x"), r"\.user_id "),
-        (Memory("m", "u1", ""), r"\.content "),
-        (Memory("m", "u1", "   "), r"\.content "),
-        (Memory("m", "u1", 3), r"\.content "),  # type: ignore[arg-type]
-        (Memory("m", "u1", "x" * 100_001), r"\.content "),
-        (Memory("m", "u1", "x", importance=math.nan), "importance"),
-        (Memory("m", "u1", "x", importance="high"), "importance"),  # type: ignore[arg-type]
-        (Memory("m", "u1", "x", importance=True), "importance"),
-        (Memory("m", "u1", "x", metadata="m"), "metadata"),  # type: ignore[arg-type]
-        (Memory("m", "u1", "x", metadata={1: 2}), "metadata"),  # type: ignore[dict-item]
-        (Memory("m", "u1", "x", created_at=datetime(2025, 1, 1)), "created_at"),
-        (Memory("m", "u1", "x", session_id=""), "session_id"),
-        (Memory("m", "u1", "x\x00"), "NUL"),
-        ("not a memory", "rawstore.Memory"),
-    ],
-)
-async def test_bad_memories_write_nothing(store: Store, memory: object, match: str) -> None:
+BAD_MEMORIES: list[tuple[object, str]] = [
+    (Memory("", "u1", "x"), r"\.id "),
+    (Memory("m", "", "x"), r"\.user_id "),
+    (Memory("m", "u1", ""), r"\.content "),
+    (Memory("m", "u1", "   "), r"\.content "),
+    (Memory("m", "u1", 3), r"\.content "),  # type: ignore[arg-type]
+    (Memory("m", "u1", "x" * 100_001), r"\.content "),
+    (Memory("m", "u1", "x", importance=math.nan), "importance"),
+    (Memory("m", "u1", "x", importance="high"), "importance"),  # type: ignore[arg-type]
+    (Memory("m", "u1", "x", importance=True), "importance"),
+    (Memory("m", "u1", "x", metadata="m"), "metadata"),  # type: ignore[arg-type]
+    (Memory("m", "u1", "x", metadata={1: 2}), "metadata"),  # type: ignore[dict-item]
+    (Memory("m", "u1", "x", created_at=datetime(2025, 1, 1)), "created_at"),
+    (Memory("m", "u1", "x", session_id=""), "session_id"),
+    (Memory("m", "u1", "x\x00"), "NUL"),
+    ("not a memory", "rawstore.Memory"),
+]
+
+
+async def test_bad_memories_write_nothing(store: Store) -> None:
     await users(store, "u1")
-    with pytest.raises(InvalidInput, match=match):
-        await store.memories.add(memory)  # type: ignore[arg-type]
-    with pytest.raises(InvalidInput, match=match):
-        await store.memories.add_many([Memory("ok", "u1", "fine"), memory])  # type: ignore[list-item]
+    for memory, match in BAD_MEMORIES:
+        with pytest.raises(InvalidInput, match=match):
+            await store.memories.add(memory)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput, match=match):
+            await store.memories.add_many([Memory("ok", "u1", "fine"), memory])  # type: ignore[list-item]
     assert await count(store, "u1") == 0
 
 
