@@ -970,7 +970,7 @@ def main(
             print(f"rawstore bench: {name} must be a positive integer, got {v!r}", file=sys.stderr)
             return 2
     spans = messages if spans is None else spans
-    traces = spans if traces is None else traces
+    traces = max(1, spans) if traces is None else traces
     for name, v, least in (("spans", spans, 0), ("traces", traces, 1)):
         if isinstance(v, bool) or not isinstance(v, int) or v < least:
             what = "a whole number, at least 0" if least == 0 else "a positive integer"

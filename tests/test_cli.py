@@ -429,6 +429,54 @@ def test_bench_warns_at_small_sizes(tmp_path: Path) -> None:
     assert f"--messages {bench.STABLE_MESSAGES} or --reads {bench.STABLE_READS}" in help_, help_
 
 
+def test_bench_times_the_spans_hot_paths(direct_backend: str, fresh_url: Callable[[str], str]) -> None:
+    """Issue 9: `rawstore bench` also times store.spans (create_many, update_many, get_trace, list_traces)."""
+    url = fresh_url("rs_cli_bench_spans")
+    r = run("bench", url, *SMALL, "--spans", "120", "--traces", "300")
+    assert r.returncode == 0, r
+    assert "get_thread x 25 (sequential)" in r.stdout  # the memory suite runs first, as before
+    for line in (
+        "spans.create_many: 120 spans, batches of 1,000",
+        "spans.update_many: 120 span ends, batches of 1,000",
+        "get_trace: 120 spans",
+        "list_traces page 1 (limit 20) of 300 traces",
+        "list_traces page 7 (limit 20) of 300 traces",
+        "time of page 7 / page 1",
+        "list_traces page 1 with_summary (limit 20)",
+        "spans.create_many >= 0.8x raw",
+        "spans.update_many >= 0.8x raw",
+        "list_traces page 7 <= 1.5x page 1",
+    ):
+        assert line in r.stdout, (line, r.stdout)
+    assert "spans: creating 120 spans per side" in r.stderr, r.stderr
+    assert "spans: deleting the bench rows" in r.stderr, r.stderr
+
+    async def spans_left() -> int:
+        store = await rawstore.connect(url)
+        try:
+            async with store.transaction() as tx:
+                row = await tx.fetchrow("SELECT count(*) AS n FROM rs_ai_spans")
+        finally:
+            await store.close()
+        assert row is not None
+        return int(row["n"])
+
+    assert asyncio.run(spans_left()) == 0
+    # --spans 0 skips the suite; the spans count defaults to --messages.
+    r = run("bench", url, *SMALL, "--spans", "0")
+    assert r.returncode == 0 and "spans." not in r.stdout, r
+    help_ = " ".join(run("bench", "--help").stdout.split())
+    assert "--spans" in help_ and "default: --messages" in help_ and "--traces" in help_, help_
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--spans", "-1"), ("--traces", "0")])
+def test_bench_refuses_bad_spans_sizes(tmp_path: Path, flag: str, value: str) -> None:
+    r = run("bench", f"sqlite:///{tmp_path}/b.db", *SMALL, flag, value)
+    assert (r.returncode, r.stdout) == (2, ""), r
+    assert f"rawstore bench: {flag[2:]} must be" in r.stderr, r.stderr
+    assert not (tmp_path / "b.db").exists()
+
+
 # -- --version and python -m rawstore (issue 7 §6) ---------------------------------------------------------------
 
 
