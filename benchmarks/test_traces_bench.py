@@ -12,9 +12,10 @@ list: `LIST_SPANS` spans in one tenant; page 1 and the page half-way down (limit
 runs the same keyset SQL on one connection and decodes the rows to tuples (JSON parsed, timestamps aware), the work
 rawstore does to build its records.
 
-Sizes (small defaults, so the CI run stays quick): RAWSTORE_BENCH_TRACES spans per insert round (default 2,000),
-RAWSTORE_BENCH_TRACE_ROUNDS rounds (default 2), RAWSTORE_BENCH_TRACE_LIST spans in the listed tenant (default 5,000),
-RAWSTORE_BENCH_TRACE_READS page reads per timing (default 100). Each server gets its own rawstore_tracebench_<pid>
+Sizes (small defaults, so the CI run stays quick; the figures in docs/traces.md use 20,000 / 3 / 100,000 / 200):
+RAWSTORE_BENCH_TRACES spans per insert round (default 1,000), RAWSTORE_BENCH_TRACE_ROUNDS rounds (default 2),
+RAWSTORE_BENCH_TRACE_LIST spans in the listed tenant (default 2,000), RAWSTORE_BENCH_TRACE_READS page reads per timing
+(default 50). Each server gets its own rawstore_tracebench_<pid>
 database, dropped at the end; a missing server skips locally and fails under CI=true, as in the test suite.
 """
 
@@ -60,10 +61,10 @@ def _int_env(name: str, default: int) -> int:
     return value
 
 
-SPANS = _int_env("RAWSTORE_BENCH_TRACES", 2_000)
+SPANS = _int_env("RAWSTORE_BENCH_TRACES", 1_000)
 ROUNDS = _int_env("RAWSTORE_BENCH_TRACE_ROUNDS", 2)
-LIST_SPANS = _int_env("RAWSTORE_BENCH_TRACE_LIST", 5_000)
-READS = _int_env("RAWSTORE_BENCH_TRACE_READS", 100)
+LIST_SPANS = _int_env("RAWSTORE_BENCH_TRACE_LIST", 2_000)
+READS = _int_env("RAWSTORE_BENCH_TRACE_READS", 50)
 
 COLUMNS = (
     "tenant_id, id, trace_id, parent_span_id, name, scope, kind, start_time_ns, end_time_ns, "
