@@ -62,15 +62,20 @@ def _key(v: object, what: str) -> str:
     return v
 
 
-def _json(v: Any, what: str, field: str) -> str:
-    """The JSON text of a value; InvalidInput naming `what.field` for what no database stores alike (the label is
-    built only then)."""
+def _label(what: str, index: int | None, field: str = "") -> str:
+    """An error message's name for a value: `span.name`, `spans[3].name` (built only when a check fails)."""
+    head = what if index is None else f"{what}[{index}]"
+    return f"{head}.{field}" if field else head
+
+
+def _json(v: Any, what: str, index: int | None, field: str) -> str:
+    """The JSON text of a value; InvalidInput naming the field for what no database stores alike."""
     try:
         text = json_text(_encode(v))
     except Exception:  # RecursionError included: encode_json says what is wrong
         text = None
     if text is None:
-        text = encode_json(v, f"{what}.{field}")
+        text = encode_json(v, _label(what, index, field))
     return text
 
 
@@ -105,10 +110,10 @@ def tokens(attributes: Any) -> tuple[int, int]:
     return n_in or 0, n_out or 0
 
 
-def _aware(v: object, what: str) -> datetime:
+def _aware(v: object, what: str, index: int | None, field: str) -> datetime:
     if type(v) is datetime and v.tzinfo is UTC and MIN_TS <= v <= MAX_TS:
         return v
-    return check_dt(v, what)
+    return check_dt(v, _label(what, index, field))
 
 
 def _sequence(items: object, what: str, record: type) -> Sequence[Any]:
@@ -159,56 +164,58 @@ class SpanStore:
 
     # -- writes ---------------------------------------------------------------------------------------------
 
-    def _span_row(self, t: str, s: object, now: Any, what: str, ok: _Seen) -> tuple[Any, ...]:
+    def _span_row(self, t: str, s: object, now: Any, ok: _Seen, what: str, index: int | None) -> tuple[Any, ...]:
         """The validated row of a span, in SPAN_FIELDS order; InvalidInput names the bad field.
 
         Values repeated across a batch (names, types, entity and resource ids) are checked once, plain ids take a
         fast path, and error labels are built only on error: this is most of a batch's CPU next to the raw driver.
         """
         if type(s) is not Span and not isinstance(s, Span):
-            raise InvalidInput(f"{what} must be a rawstore.Span, got {type(s).__name__}")
+            raise InvalidInput(f"{_label(what, index)} must be a rawstore.Span, got {type(s).__name__}")
         trace_id, span_id, parent = s.trace_id, s.span_id, s.parent_span_id
         if type(trace_id) is not str or len(trace_id) > MAX_SPAN_ID or not plain_id(trace_id):
-            _key(trace_id, f"{what}.trace_id")
+            _key(trace_id, _label(what, index, "trace_id"))
         if type(span_id) is not str or len(span_id) > MAX_SPAN_ID or not plain_id(span_id):
-            _key(span_id, f"{what}.span_id")
+            _key(span_id, _label(what, index, "span_id"))
         if parent is not None and (type(parent) is not str or len(parent) > MAX_SPAN_ID or not plain_id(parent)):
-            _key(parent, f"{what}.parent_span_id")
+            _key(parent, _label(what, index, "parent_span_id"))
         # The type test comes first: a set lookup of an unhashable value would raise TypeError.
         name, span_type = s.name, s.span_type
         if type(name) is not str or name not in ok.names:
-            ok.names.add(check_text(name, f"{what}.name", MAX_NAME, blank=False))
+            ok.names.add(check_text(name, _label(what, index, "name"), MAX_NAME, blank=False))
         if type(span_type) is not str or span_type not in ok.short:
-            ok.short.add(check_text(span_type, f"{what}.span_type", MAX_SHORT, blank=False))
+            ok.short.add(check_text(span_type, _label(what, index, "span_type"), MAX_SHORT, blank=False))
         entity_type, entity_name = s.entity_type, s.entity_name
         if entity_type is not None and (type(entity_type) is not str or entity_type not in ok.short):
-            ok.short.add(check_text(entity_type, f"{what}.entity_type", MAX_SHORT, blank=False))
+            ok.short.add(check_text(entity_type, _label(what, index, "entity_type"), MAX_SHORT, blank=False))
         if entity_name is not None and (type(entity_name) is not str or entity_name not in ok.entity_names):
-            ok.entity_names.add(check_text(entity_name, f"{what}.entity_name", MAX_ENTITY_NAME, blank=False))
+            ok.entity_names.add(
+                check_text(entity_name, _label(what, index, "entity_name"), MAX_ENTITY_NAME, blank=False)
+            )
         entity_id, resource, thread, run, session = s.entity_id, s.resource_id, s.thread_id, s.run_id, s.session_id
         ids = ok.ids
         if entity_id is not None and (type(entity_id) is not str or entity_id not in ids):
-            ids.add(check_id(entity_id, f"{what}.entity_id"))
+            ids.add(check_id(entity_id, _label(what, index, "entity_id")))
         if resource is not None and (type(resource) is not str or resource not in ids):
-            ids.add(check_id(resource, f"{what}.resource_id"))
+            ids.add(check_id(resource, _label(what, index, "resource_id")))
         if thread is not None and (type(thread) is not str or thread not in ids):
-            ids.add(check_id(thread, f"{what}.thread_id"))
+            ids.add(check_id(thread, _label(what, index, "thread_id")))
         if run is not None and (type(run) is not str or run not in ids):
-            ids.add(check_id(run, f"{what}.run_id"))
+            ids.add(check_id(run, _label(what, index, "run_id")))
         if session is not None and (type(session) is not str or session not in ids):
-            ids.add(check_id(session, f"{what}.session_id"))
+            ids.add(check_id(session, _label(what, index, "session_id")))
         ts_out = self._ctx.ts_out
         started, ended = s.started_at, s.ended_at
         if type(started) is not datetime or started.tzinfo is not UTC or not MIN_TS <= started <= MAX_TS:
-            check_dt(started, f"{what}.started_at")
+            check_dt(started, _label(what, index, "started_at"))
         if ended is not None:
-            ended = ts_out(_aware(ended, f"{what}.ended_at"))
+            ended = ts_out(_aware(ended, what, index, "ended_at"))
         is_event = s.is_event
         if type(is_event) is not bool:
-            check_bool(is_event, f"{what}.is_event")
+            check_bool(is_event, _label(what, index, "is_event"))
         created, updated = s.created_at, s.updated_at
-        created = now if created is None else ts_out(_aware(created, f"{what}.created_at"))
-        updated = now if updated is None else ts_out(_aware(updated, f"{what}.updated_at"))
+        created = now if created is None else ts_out(_aware(created, what, index, "created_at"))
+        updated = now if updated is None else ts_out(_aware(updated, what, index, "updated_at"))
         attributes = s.attributes
         n_in, n_out = tokens(attributes)
         error, scope, tags, links, metadata, input_, output = (
@@ -241,14 +248,14 @@ class SpanStore:
             session,
             created,
             updated,
-            None if error is None else _json(error, what, "error"),
-            None if scope is None else _json(scope, what, "scope"),
-            None if tags is None else _json(tags, what, "tags"),
-            None if links is None else _json(links, what, "links"),
-            None if metadata is None else _json(metadata, what, "metadata"),
-            None if attributes is None else _json(attributes, what, "attributes"),
-            None if input_ is None else _json(input_, what, "input"),
-            None if output is None else _json(output, what, "output"),
+            None if error is None else _json(error, what, index, "error"),
+            None if scope is None else _json(scope, what, index, "scope"),
+            None if tags is None else _json(tags, what, index, "tags"),
+            None if links is None else _json(links, what, index, "links"),
+            None if metadata is None else _json(metadata, what, index, "metadata"),
+            None if attributes is None else _json(attributes, what, index, "attributes"),
+            None if input_ is None else _json(input_, what, index, "input"),
+            None if output is None else _json(output, what, index, "output"),
         )
 
     async def create(self, span: Span) -> Span:
@@ -258,7 +265,7 @@ class SpanStore:
         """
         t = self._ctx.tenant()
         now = utcnow()
-        row = self._span_row(t, span, self._ctx.ts_out(now), "span", _Seen())
+        row = self._span_row(t, span, self._ctx.ts_out(now), _Seen(), "span", None)
         async with self._ctx.write() as conn:
             await conn.batch(self._ctx[Q.insert_spans], [row])
         return msgspec.structs.replace(
@@ -282,7 +289,7 @@ class SpanStore:
         now = self._ctx.ts_out(utcnow())
         ok = _Seen()
         row = self._span_row
-        rows = [row(t, s, now, f"spans[{i}]", ok) for i, s in enumerate(spans)]
+        rows = [row(t, s, now, ok, "spans", i) for i, s in enumerate(spans)]
         keys = {(r[1], r[2]) for r in rows}
         if len(keys) != len(rows):
             seen: set[tuple[str, str]] = set()
@@ -299,48 +306,48 @@ class SpanStore:
                 await conn.batch(insert, rows[i : i + CHUNK])
         return len(rows)
 
-    def _update_row(self, t: str, u: object, now: Any, what: str) -> tuple[Any, ...]:
+    def _update_row(self, t: str, u: object, now: Any, what: str, index: int | None) -> tuple[Any, ...]:
         """The validated row of an update, in UPDATE_FIELDS order (None: keep); InvalidInput names the bad field.
 
         Most updates are span ends that set a few fields: every field left None costs one test.
         """
         if type(u) is not SpanUpdate and not isinstance(u, SpanUpdate):
-            raise InvalidInput(f"{what} must be a rawstore.SpanUpdate, got {type(u).__name__}")
+            raise InvalidInput(f"{_label(what, index)} must be a rawstore.SpanUpdate, got {type(u).__name__}")
         trace_id, span_id, parent = u.trace_id, u.span_id, u.parent_span_id
         if type(trace_id) is not str or len(trace_id) > MAX_SPAN_ID or not plain_id(trace_id):
-            _key(trace_id, f"{what}.trace_id")
+            _key(trace_id, _label(what, index, "trace_id"))
         if type(span_id) is not str or len(span_id) > MAX_SPAN_ID or not plain_id(span_id):
-            _key(span_id, f"{what}.span_id")
+            _key(span_id, _label(what, index, "span_id"))
         if parent is not None and (type(parent) is not str or len(parent) > MAX_SPAN_ID or not plain_id(parent)):
-            _key(parent, f"{what}.parent_span_id")
+            _key(parent, _label(what, index, "parent_span_id"))
         name, span_type, entity_type, entity_name = u.name, u.span_type, u.entity_type, u.entity_name
         if name is not None:
-            check_text(name, f"{what}.name", MAX_NAME, blank=False)
+            check_text(name, _label(what, index, "name"), MAX_NAME, blank=False)
         if span_type is not None:
-            check_text(span_type, f"{what}.span_type", MAX_SHORT, blank=False)
+            check_text(span_type, _label(what, index, "span_type"), MAX_SHORT, blank=False)
         if entity_type is not None:
-            check_text(entity_type, f"{what}.entity_type", MAX_SHORT, blank=False)
+            check_text(entity_type, _label(what, index, "entity_type"), MAX_SHORT, blank=False)
         if entity_name is not None:
-            check_text(entity_name, f"{what}.entity_name", MAX_ENTITY_NAME, blank=False)
+            check_text(entity_name, _label(what, index, "entity_name"), MAX_ENTITY_NAME, blank=False)
         entity_id, resource, thread, run, session = u.entity_id, u.resource_id, u.thread_id, u.run_id, u.session_id
         if entity_id is not None and not plain_id(entity_id):
-            check_id(entity_id, f"{what}.entity_id")
+            check_id(entity_id, _label(what, index, "entity_id"))
         if resource is not None and not plain_id(resource):
-            check_id(resource, f"{what}.resource_id")
+            check_id(resource, _label(what, index, "resource_id"))
         if thread is not None and not plain_id(thread):
-            check_id(thread, f"{what}.thread_id")
+            check_id(thread, _label(what, index, "thread_id"))
         if run is not None and not plain_id(run):
-            check_id(run, f"{what}.run_id")
+            check_id(run, _label(what, index, "run_id"))
         if session is not None and not plain_id(session):
-            check_id(session, f"{what}.session_id")
+            check_id(session, _label(what, index, "session_id"))
         ts_out = self._ctx.ts_out
         started, ended, is_event = u.started_at, u.ended_at, u.is_event
         if started is not None:
-            started = ts_out(_aware(started, f"{what}.started_at"))
+            started = ts_out(_aware(started, what, index, "started_at"))
         if ended is not None:
-            ended = ts_out(_aware(ended, f"{what}.ended_at"))
+            ended = ts_out(_aware(ended, what, index, "ended_at"))
         if is_event is not None and type(is_event) is not bool:
-            check_bool(is_event, f"{what}.is_event")
+            check_bool(is_event, _label(what, index, "is_event"))
         attributes = u.attributes
         n_in = n_out = None
         if attributes is not None:
@@ -374,14 +381,14 @@ class SpanStore:
             run,
             session,
             now,
-            None if error is None else _json(error, what, "error"),
-            None if scope is None else _json(scope, what, "scope"),
-            None if tags is None else _json(tags, what, "tags"),
-            None if links is None else _json(links, what, "links"),
-            None if metadata is None else _json(metadata, what, "metadata"),
-            None if attributes is None else _json(attributes, what, "attributes"),
-            None if input_ is None else _json(input_, what, "input"),
-            None if output is None else _json(output, what, "output"),
+            None if error is None else _json(error, what, index, "error"),
+            None if scope is None else _json(scope, what, index, "scope"),
+            None if tags is None else _json(tags, what, index, "tags"),
+            None if links is None else _json(links, what, index, "links"),
+            None if metadata is None else _json(metadata, what, index, "metadata"),
+            None if attributes is None else _json(attributes, what, index, "attributes"),
+            None if input_ is None else _json(input_, what, index, "input"),
+            None if output is None else _json(output, what, index, "output"),
         )
 
     async def update(self, trace_id: str, span_id: str, **fields: Any) -> Span:
@@ -397,7 +404,7 @@ class SpanStore:
             u = SpanUpdate(trace_id, span_id, **fields)
         except TypeError as e:
             raise InvalidInput(f"update: {e} (fields are those of rawstore.SpanUpdate)") from None
-        row = self._update_row(t, u, self._ctx.ts_out(utcnow()), "update")
+        row = self._update_row(t, u, self._ctx.ts_out(utcnow()), "update", None)
         async with self._ctx.write() as conn:
             await conn.batch(self._ctx[_update_query([row])], [row])
             span = await conn.one(self._ctx[Q.get_span], {"tenant_id": t, "trace_id": trace_id, "span_id": span_id})
@@ -421,7 +428,7 @@ class SpanStore:
         now = self._ctx.ts_out(utcnow())
         by_key: dict[tuple[str, str], tuple[Any, ...]] = {}
         for i, u in enumerate(updates):
-            row = self._update_row(t, u, now, f"updates[{i}]")
+            row = self._update_row(t, u, now, "updates", i)
             key = (row[1], row[2])
             prev = by_key.get(key)
             by_key[key] = row if prev is None else tuple(p if r is None else r for p, r in zip(prev, row, strict=True))
