@@ -46,18 +46,22 @@ class VectorStatements:
         missing = [n for n in TEMPLATES if n not in self._sources]
         if missing:
             raise ConfigError(f"{path}: statements missing: {', '.join(missing)}")
-        self._cache: dict[tuple[str, int, str], Bound[Any]] = {}
+        self._cache: dict[tuple[str, int, str, int], Bound[Any]] = {}
 
-    def bound(self, name: str, dims: int, vector_schema: str) -> Bound[Any]:
+    def bound(self, name: str, dims: int, vector_schema: str, *, ef: int = 0) -> Bound[Any]:
         """The statement for one dimension (`dims` from 1 to MAX_DIMS, validated by the caller; 0 for those without
-        a {dims} slot) and the extension's schema (quoted, with a dot); rows come back as the driver returns them."""
-        key = (name, dims, vector_schema)
+        a {dims} slot), the extension's schema (quoted, with a dot) and, for vector_scan_settings, `ef` (an HNSW
+        ef_search from 1 to 1000); rows come back as the driver returns them."""
+        key = (name, dims, vector_schema, ef)
         b = self._cache.get(key)
         if b is None:
-            if not 0 <= dims <= MAX_DIMS or isinstance(dims, bool) or not isinstance(dims, int):
-                raise ConfigError(f"dimension {dims!r} is out of range")
+            for what, v, hi in (("dimension", dims, MAX_DIMS), ("ef_search", ef, 1000)):
+                if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= hi:
+                    raise ConfigError(f"{what} {v!r} is out of range")
             template = self._sources[name]
-            text = template.source.replace("{dims}", str(dims)).replace("{vector}", vector_schema)
+            text = (
+                template.source.replace("{dims}", str(dims)).replace("{vector}", vector_schema).replace("{ef}", str(ef))
+            )
             compiled = compile_sql(text, STYLE["postgres"], inline_limits=True)
             query = type(template)(
                 name=template.name,

@@ -609,54 +609,70 @@ class SemanticMemoryStore:
             "meta": meta,
         }
         nearest: builtins.list[tuple[float, str]] = []
+        found: dict[str, Memory] = {}
         matched: builtins.list[str] = []
         if query is not None:
-            nearest = await self._nearest(t, user_id, query, n, values)
+            nearest, found = await self._nearest(t, user_id, query, n, values)
         if words and mode != "vector":
             async with self._ctx.plain() as conn:
                 matched = await conn.many(self._ctx[Q.text_search], dict(values, query=words, limit=n))
-        return await self._hits(t, mode, limit, nearest, matched)
+        return await self._hits(t, mode, limit, nearest, matched, found)
 
     async def _nearest(
         self, t: str, user_id: str, query: tuple[bytes, int], n: int, values: dict[str, Any]
-    ) -> builtins.list[tuple[float, str]]:
+    ) -> tuple[builtins.list[tuple[float, str]], dict[str, Memory]]:
+        """(distance, id) of the `n` nearest memories, nearest first, and the memories already read (pgvector)."""
         blob, dims = query
+        if self._ctx.capabilities.vector:
+            return await self._nearest_pgvector(t, user_id, blob, dims, n, values)
         async with self._ctx.plain() as conn:
-            row = await conn.one(self._ctx[Q.user_dims], {"tenant_id": t, "id": user_id})
+            rows = await conn.many(self._ctx[Q.vector_candidates], dict(values, dims=dims))
+            if not rows:
+                await self._check_dims(conn, t, user_id, dims)
+        return vectors.nearest(blob, rows, n), {}
+
+    async def _check_dims(self, conn: Connection, t: str, user_id: str, dims: int) -> None:
+        """InvalidInput when the user's embeddings have another dimension than the query (asked only when a search
+        found nothing, so a query of the right dimension never pays for it)."""
+        row = await conn.one(self._ctx[Q.user_dims], {"tenant_id": t, "id": user_id})
         have = None if row is None else row[1]
-        if have is None:
-            return []  # no such user, or no embedding stored
-        if have != dims:
+        if have is not None and have != dims:
             raise InvalidInput(f"the query vector has {dims} dimensions; user {user_id!r}'s embeddings have {have}")
-        if not self._ctx.capabilities.vector:
-            async with self._ctx.plain() as conn:
-                rows = await conn.many(self._ctx[Q.vector_candidates], dict(values, dims=dims))
-            return vectors.nearest(blob, rows, n)
-        return await self._nearest_pgvector(blob, dims, n, values)
 
     async def _nearest_pgvector(
-        self, blob: bytes, dims: int, n: int, values: dict[str, Any]
-    ) -> builtins.list[tuple[float, str]]:
+        self, t: str, user_id: str, blob: bytes, dims: int, n: int, values: dict[str, Any]
+    ) -> tuple[builtins.list[tuple[float, str]], dict[str, Memory]]:
         args = dict(values, query=vectors.pgvector_wire(blob, dims), limit=n)
         inside = isinstance(self._ctx, TxContext)
         async with self._ctx.write() as conn:
-            if not await self._table_exists(conn, dims):
-                return []
-            before: Any = None
-            if inside:
-                before = await conn.one(self._pgv("vector_scan_current"), {})
-            await conn.run(self._pgv("vector_scan_settings"), {"ef_search": str(max(40, min(n, 1000)))})
-            rows = await conn.many(self._pgv("vector_nearest", dims), args)
-            if len(rows) < n:
-                # The index scan gave up before enough rows passed the filters: the exact search cannot miss any.
-                rows = await conn.many(self._pgv("vector_nearest_exact", dims), args)
-            if before is not None:
-                plan, scan, ef = before
-                await conn.run(
-                    self._pgv("vector_scan_reset"), {"plan_cache_mode": plan, "iterative_scan": scan, "ef_search": ef}
-                )
+            rows: builtins.list[Any] = []
+            if await self._table_exists(conn, dims):
+                before: Any = None
+                if inside:
+                    before = await conn.one(self._pgv("vector_scan_current"), {})
+                await conn.run(self._pgv("vector_scan_settings", ef=max(40, min(n, 1000))), {})
+                rows = await conn.many(self._pgv("vector_nearest", dims), args)
+                if len(rows) < n:
+                    # The index scan gave up before enough rows passed the filters: the exact search misses none.
+                    rows = await conn.many(self._pgv("vector_nearest_exact", dims), args)
+                if before is not None:
+                    plan, scan, ef = before
+                    await conn.run(
+                        self._pgv("vector_scan_reset"),
+                        {"plan_cache_mode": plan, "iterative_scan": scan, "ef_search": ef},
+                    )
+            if not rows:
+                await self._check_dims(conn, t, user_id, dims)
+        decode = self._ctx[Q.get_memories].decode
+        found = {}
+        nearest = []
+        for r in rows:
+            m = decode(r[:-1])
+            found[m.id] = m
+            nearest.append((float(r[-1]), m.id))
         # relaxed_order may return near-equal distances slightly out of order.
-        return sorted((float(d), str(i)) for i, d in rows)[:n]
+        nearest.sort()
+        return nearest[:n], found
 
     async def _hits(
         self,
@@ -665,6 +681,7 @@ class SemanticMemoryStore:
         limit: int,
         nearest: builtins.list[tuple[float, str]],
         matched: builtins.list[str],
+        found: dict[str, Memory],
     ) -> builtins.list[MemoryHit]:
         distance = {i: d for d, i in nearest}
         text_rank = {i: r for r, i in enumerate(matched, 1)}
@@ -682,12 +699,12 @@ class SemanticMemoryStore:
         order = order[:limit]
         if not order:
             return []
-        ids = [i for _, i in order]
-        found: dict[str, Memory] = {}
-        async with self._ctx.plain() as conn:
-            for chunk in _chunks(ids):
-                for m in await conn.many(self._ctx[Q.get_memories], {"tenant_id": t, "ids": list(chunk)}):
-                    found[m.id] = m
+        ids = [i for _, i in order if i not in found]
+        if ids:
+            async with self._ctx.plain() as conn:
+                for chunk in _chunks(ids):
+                    for m in await conn.many(self._ctx[Q.get_memories], {"tenant_id": t, "ids": list(chunk)}):
+                        found[m.id] = m
         return [MemoryHit(found[i], s, distance.get(i), text_rank.get(i)) for s, i in order if i in found]
 
     async def list(
@@ -757,7 +774,7 @@ class SemanticMemoryStore:
             async with self._ctx.plain() as conn:
                 yield conn
 
-    def _pgv(self, name: str, dims: int = 0) -> Bound[Any]:
+    def _pgv(self, name: str, dims: int = 0, *, ef: int = 0) -> Bound[Any]:
         """A statement of sql/postgres/pgvector/memories.sql for one dimension (see pgvector.py)."""
         stmts: VectorStatements | None = self._ctx.shared.get(_VECTOR_STATEMENTS)
         if stmts is None:
@@ -765,7 +782,7 @@ class SemanticMemoryStore:
             found = re.search(r"FROM (\S*)rs_memories\b", self._ctx[Q.get_memory].query.source)
             stmts = VectorStatements(found.group(1) if found else "")
             self._ctx.shared[_VECTOR_STATEMENTS] = stmts
-        return stmts.bound(name, dims, self._ctx.shared.get(_VECTOR_SCHEMA, ""))
+        return stmts.bound(name, dims, self._ctx.shared.get(_VECTOR_SCHEMA, ""), ef=ef)
 
     async def _vector_schema(self, conn: Connection) -> None:
         if _VECTOR_SCHEMA in self._ctx.shared:

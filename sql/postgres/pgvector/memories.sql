@@ -59,10 +59,11 @@ ON CONFLICT (tenant_id, id) DO UPDATE SET embedding = EXCLUDED.embedding
 DELETE FROM {schema}rs_memories_vec_{dims} WHERE tenant_id = :tenant_id AND id = :id
 
 -- name: vector_scan_settings
--- For the next query of this transaction: plan it for these values (a generic plan cannot tell a user of ten
--- memories from one of a million), and let an HNSW scan go on past ef_search until enough rows pass the filters.
-SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
-    set_config('hnsw.ef_search', :ef_search, true)
+-- For the rest of this transaction (one round trip, three statements): plan the search for its values (a generic
+-- plan cannot tell a user of ten memories from one of a million), and let an HNSW scan go on past ef_search until
+-- enough rows pass the filters. {ef} is an int from 40 to 1000.
+SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL hnsw.iterative_scan = relaxed_order;
+SET LOCAL hnsw.ef_search = {ef}
 
 -- name: vector_scan_reset
 -- Inside an application's transaction: give back the settings vector_scan_settings changed.
@@ -74,9 +75,11 @@ SELECT current_setting('plan_cache_mode'), coalesce(current_setting('hnsw.iterat
     coalesce(current_setting('hnsw.ef_search', true), '40')
 
 -- name: vector_nearest
--- (id, cosine distance) of the user's :limit memories nearest to :query that pass the filters: the planner picks
--- the HNSW index (an approximate, iterative scan) or the (tenant_id, user_id, session_id) index and an exact sort.
-SELECT v.id, v.embedding OPERATOR({vector}<=>) :query::{vector}vector AS distance
+-- The user's :limit memories nearest to :query that pass the filters, each row a memory's fields (as get_memories
+-- reads them) and its cosine distance: the planner picks the HNSW index (an approximate, iterative scan) or the
+-- (tenant_id, user_id, session_id) index and an exact sort.
+SELECT m.id, m.user_id, m.content, m.session_id, m.importance, m.embedding, m.metadata::text, m.created_at,
+    m.updated_at, m.deleted_at, v.embedding OPERATOR({vector}<=>) :query::{vector}vector AS distance
 FROM {schema}rs_memories_vec_{dims} v JOIN {schema}rs_memories m ON m.tenant_id = v.tenant_id AND m.id = v.id
 WHERE v.tenant_id = :tenant_id AND v.user_id = :user_id
   AND (:session_id::text IS NULL OR v.session_id = :session_id)
@@ -90,7 +93,8 @@ ORDER BY v.embedding OPERATOR({vector}<=>) :query::{vector}vector LIMIT :limit
 -- name: vector_nearest_exact
 -- The same, exactly: the distance is sorted as an expression no index serves. Used when the index scan returned
 -- fewer rows than asked (the filters left too few of the rows it visited).
-SELECT v.id, v.embedding OPERATOR({vector}<=>) :query::{vector}vector AS distance
+SELECT m.id, m.user_id, m.content, m.session_id, m.importance, m.embedding, m.metadata::text, m.created_at,
+    m.updated_at, m.deleted_at, v.embedding OPERATOR({vector}<=>) :query::{vector}vector AS distance
 FROM {schema}rs_memories_vec_{dims} v JOIN {schema}rs_memories m ON m.tenant_id = v.tenant_id AND m.id = v.id
 WHERE v.tenant_id = :tenant_id AND v.user_id = :user_id
   AND (:session_id::text IS NULL OR v.session_id = :session_id)
