@@ -203,7 +203,7 @@ async def test_indexes_of_application_tables_are_not_listed(schema: SchemaStore,
         await schema.describe_index("rs_t_app_idx")
 
 
-async def test_describe_index(backend: str, schema: SchemaStore) -> None:
+async def test_describe_index(schema: SchemaStore, store: rawstore.Store) -> None:
     d = await schema.describe_index("rs_threads_resource_created_idx")
     assert isinstance(d, IndexStats)
     assert (d.name, d.table, d.owner, d.method, d.unique) == (
@@ -211,9 +211,9 @@ async def test_describe_index(backend: str, schema: SchemaStore) -> None:
     )  # fmt: skip
     listed = next(i for i in await schema.list_indexes("rs_threads") if i.name == d.name)
     assert msgspec.structs.astuple(listed) == msgspec.structs.astuple(d)[:7]
-    if backend in ("postgres", "pgbouncer"):
+    if store.dialect == "postgres":
         assert isinstance(d.scans, int) and isinstance(d.tuples_read, int) and isinstance(d.tuples_fetched, int)
-    elif backend == "sqlite":
+    elif store.dialect == "sqlite":
         assert (d.scans, d.tuples_read, d.tuples_fetched) == (None, None, None)
     else:  # MariaDB: rows read only with userstat=1, never scans or fetches
         assert d.scans is None and d.tuples_fetched is None
@@ -383,10 +383,10 @@ async def test_no_partial_indexes_on_mariadb(schema: SchemaStore, store: rawstor
     assert (await schema.create_index("rs_t_partial_idx", "rs_threads", ["tenant_id"], where={})).owner == "user"
 
 
-async def test_index_methods(backend: str, schema: SchemaStore, store: rawstore.Store) -> None:
+async def test_index_methods(schema: SchemaStore, store: rawstore.Store) -> None:
     methods = store.capabilities.index_methods
     assert methods[0] == "btree"
-    if backend in ("postgres", "pgbouncer"):
+    if store.dialect == "postgres":
         assert methods == ("btree", "hash", "gin", "gist", "brin")
         made = {
             "hash": await schema.create_index("rs_t_hash_idx", "rs_threads", ["resource_id"], method="hash"),
@@ -411,7 +411,7 @@ async def test_index_methods(backend: str, schema: SchemaStore, store: rawstore.
     assert (await schema.describe_index(info.name)).method == "btree"
 
 
-@pytest.mark.backends("postgres", "pgbouncer")
+@pytest.mark.backends(*dbs.POSTGRES)
 async def test_method_rules(schema: SchemaStore) -> None:
     with pytest.raises(rawstore.InvalidInput, match="unique indexes need method 'btree'"):
         await schema.create_index("rs_t_idx", "rs_threads", ["resource_id"], method="hash", unique=True)

@@ -14,7 +14,7 @@ from rawstore.schema import SchemaStore
 from tests import dbs
 from tests.test_schema_ops import drop_raw, insert_thread, registry, shape, tidy
 
-PG = ("postgres", "pgbouncer")
+PG = dbs.POSTGRES
 
 
 @pytest.fixture
