@@ -15,7 +15,17 @@ from ..errors import Conflict, InvalidInput
 from ..pagination import Page, decode_cursor, encode_cursor
 from ..queryset import Many, Scalar
 from ..timeutil import MAX_TS, MIN_TS, utcnow
-from ..validate import MAX_SHORT, check_bool, check_dt, check_id, check_limit, check_metadata, check_text, encode_json
+from ..validate import (
+    MAX_SHORT,
+    check_bool,
+    check_dt,
+    check_id,
+    check_limit,
+    check_metadata,
+    check_text,
+    encode_json,
+    plain_id,
+)
 from .queries import SnapshotQueries as Q
 from .records import WorkflowSnapshot
 
@@ -123,10 +133,11 @@ class SnapshotStore:
                 yield conn
 
     def _key(self, t: str, workflow_name: object, run_id: object) -> dict[str, Any]:
+        # plain_id decides the usual id in one pass; check_id says what is wrong with any other.
         return {
             "tenant_id": t,
-            "workflow_name": check_id(workflow_name, "workflow_name"),
-            "run_id": check_id(run_id, "run_id"),
+            "workflow_name": workflow_name if plain_id(workflow_name) else check_id(workflow_name, "workflow_name"),
+            "run_id": run_id if plain_id(run_id) else check_id(run_id, "run_id"),
         }
 
     # -- whole snapshots ------------------------------------------------------------------------------------
@@ -147,8 +158,12 @@ class SnapshotStore:
         values["snapshot"] = encode_json(snapshot, "snapshot")
         values["status"] = _status_of(snapshot)
         values["now"] = self._ctx.ts_out(utcnow())
-        async with self._atomic() as conn:
-            stored = await conn.one(self._ctx[Q.upsert_snapshot], values)
+        if isinstance(self._ctx, TxContext):
+            async with self._ctx.write() as conn:
+                stored = await conn.one(self._ctx[Q.upsert_snapshot], values)
+        else:
+            # One autocommitted statement on a connection held only for it (the pool's fastest path).
+            stored = await self._ctx.one(Q.upsert_snapshot, values)
         assert stored is not None
         return msgspec.structs.replace(stored, snapshot=snapshot)
 
