@@ -79,6 +79,8 @@ UPDATE_FIELDS = (
 
 # Fields of an update that an index of rs_ai_spans covers (the roots indexes' columns and their predicate).
 INDEXED_UPDATES = ("started_at", "parent_span_id", "entity_id", "resource_id", "thread_id", "run_id")
+# Fields a span's end sets (end_spans); the token counts follow attributes.
+END_FIELDS = ("ended_at", "output", "error", "attributes", "metadata", "input_tokens", "output_tokens")
 
 
 def _no_children(_: Any) -> list[Span]:
@@ -102,6 +104,7 @@ class SpanQueries(QuerySet, domain="spans"):
     insert_spans = Batch(fields=SPAN_FIELDS)
     update_spans = Batch(fields=UPDATE_FIELDS)
     update_spans_unindexed = Batch(fields=UPDATE_FIELDS)  # the same rows; its SQL sets no indexed column
+    end_spans = Batch(fields=UPDATE_FIELDS)  # the same rows; its SQL sets only END_FIELDS
     get_span = One(Span, decode=_SPAN)
     trace_spans = Many(Span, decode=_SPAN)
     roots_page = Many(Span, decode=_SPAN)

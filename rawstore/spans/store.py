@@ -26,7 +26,7 @@ from ..validate import (
     json_text,
     plain_id,
 )
-from .queries import INDEXED_UPDATES, UPDATE_FIELDS
+from .queries import END_FIELDS, INDEXED_UPDATES, UPDATE_FIELDS
 from .queries import SpanQueries as Q
 from .records import RootKey, Span, SpanUpdate, Trace, TraceSummary
 
@@ -49,6 +49,9 @@ _KIND = "spans:traces"
 _ONE_US = timedelta(microseconds=1)
 _encode = msgspec.json.Encoder().encode
 _INDEXED_AT = tuple(UPDATE_FIELDS.index(f) for f in INDEXED_UPDATES)
+# Positions of an update row that end_spans does not set (the key and updated_at aside).
+_KEEP = ("tenant_id", "trace_id", "span_id", "updated_at")
+_NOT_END_AT = tuple(i for i, f in enumerate(UPDATE_FIELDS) if f not in END_FIELDS and f not in _KEEP)
 
 
 def _key(v: object, what: str) -> str:
@@ -617,7 +620,11 @@ class SpanStore:
 
 
 def _update_query(rows: list[tuple[Any, ...]]) -> Declared[None]:
-    """update_spans_unindexed when no row sets an indexed column (the usual span end), else update_spans."""
+    """The narrowest statement that applies these rows: end_spans when they set only a span end's fields (the usual
+    update), update_spans_unindexed when they set no indexed column, else update_spans. A statement names only the
+    columns it may change: fewer values to send and, on SQLite, no index entries rewritten for nothing."""
+    if not any(r[i] is not None for r in rows for i in _NOT_END_AT):
+        return Q.end_spans
     if any(r[i] is not None for r in rows for i in _INDEXED_AT):
         return Q.update_spans
     return Q.update_spans_unindexed

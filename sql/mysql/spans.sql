@@ -43,6 +43,16 @@ UPDATE rs_ai_spans SET
     input = COALESCE(:input, input), output = COALESCE(:output, output)
 WHERE tenant_id = :tenant_id AND trace_id = :trace_id AND span_id = :span_id
 
+-- name: end_spans
+-- update_spans for a batch of span ends: updates that set only ended_at, output, error, attributes (and so
+-- the token counts) and metadata, the "batch with updates" strategy's hot path.
+UPDATE rs_ai_spans SET
+    ended_at = COALESCE(:ended_at, ended_at), input_tokens = COALESCE(:input_tokens, input_tokens),
+    output_tokens = COALESCE(:output_tokens, output_tokens), updated_at = :updated_at,
+    error = COALESCE(:error, error), metadata = COALESCE(:metadata, metadata),
+    attributes = COALESCE(:attributes, attributes), output = COALESCE(:output, output)
+WHERE tenant_id = :tenant_id AND trace_id = :trace_id AND span_id = :span_id
+
 -- name: get_span
 -- One span by its key.
 SELECT

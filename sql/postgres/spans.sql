@@ -78,6 +78,22 @@ FROM unnest(
         output)
 WHERE s.tenant_id = u.tenant_id AND s.trace_id = u.trace_id AND s.span_id = u.span_id
 
+-- name: end_spans[]
+-- update_spans for a batch of span ends: updates that set only ended_at, output, error, attributes (and so
+-- the token counts) and metadata, the "batch with updates" strategy's hot path.
+UPDATE {schema}rs_ai_spans AS s SET
+    ended_at = COALESCE(u.ended_at, s.ended_at), input_tokens = COALESCE(u.input_tokens, s.input_tokens),
+    output_tokens = COALESCE(u.output_tokens, s.output_tokens), updated_at = u.updated_at,
+    error = COALESCE(u.error::jsonb, s.error), metadata = COALESCE(u.metadata::jsonb, s.metadata),
+    attributes = COALESCE(u.attributes::jsonb, s.attributes), output = COALESCE(u.output::jsonb, s.output)
+FROM unnest(
+    :tenant_id::text[], :trace_id::text[], :span_id::text[], :ended_at::timestamptz[], :input_tokens::int8[],
+    :output_tokens::int8[], :updated_at::timestamptz[], :error::text[], :metadata::text[], :attributes::text[],
+    :output::text[])
+    AS u(tenant_id, trace_id, span_id, ended_at, input_tokens, output_tokens, updated_at, error, metadata, attributes,
+        output)
+WHERE s.tenant_id = u.tenant_id AND s.trace_id = u.trace_id AND s.span_id = u.span_id
+
 -- name: get_span
 -- One span by its key.
 SELECT
