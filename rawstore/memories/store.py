@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
@@ -22,7 +22,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..ids import uuid7
 from ..pagination import Page, decode_cursor, encode_cursor
 from ..queryset import Bound, Declared
-from ..timeutil import MAX_TS, utcnow
+from ..timeutil import MAX_TS, MIN_TS, utcnow
 from ..validate import (
     MAX_TITLE,
     check_bool,
@@ -32,7 +32,9 @@ from ..validate import (
     check_limit,
     check_metadata,
     check_text,
+    encode_json,
     encode_optional_json,
+    json_text,
     plain_id,
     shown,
 )
@@ -69,6 +71,7 @@ _ROW_USER = MEMORY_FIELDS.index("user_id")
 _ROW_SESSION = MEMORY_FIELDS.index("session_id")
 _ROW_DIMS = MEMORY_FIELDS.index("dims")
 _ROW_EMBEDDING = MEMORY_FIELDS.index("embedding")
+_ROW_IMPORTANCE = MEMORY_FIELDS.index("importance")
 
 
 def _number(value: object, what: str) -> float:
@@ -159,10 +162,15 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 
 
 class _Checked(msgspec.Struct, gc=False):
-    """A validated memory: its row (MEMORY_FIELDS order) and what the caller gave."""
+    """A validated memory: its row (MEMORY_FIELDS order), what the caller gave, and the stored embedding values."""
 
     row: builtins.list[Any]
     memory: Memory
+    values: tuple[float, ...] | None
+
+
+def _label(i: int | None) -> str:
+    return "memory" if i is None else f"memories[{i}]"
 
 
 class SemanticMemoryStore:
@@ -189,7 +197,7 @@ class SemanticMemoryStore:
             raise InvalidInput(f"embedder must be a callable texts -> vectors, or None, got {type(fn).__name__}")
         self._ctx.shared[_EMBEDDER] = fn
 
-    async def _embed(self, texts: builtins.list[str]) -> builtins.list[tuple[bytes, int]]:
+    async def _embed(self, texts: builtins.list[str]) -> builtins.list[tuple[bytes, int, tuple[float, ...]]]:
         fn = self.embedder
         assert fn is not None
         out = fn(texts)
@@ -200,7 +208,7 @@ class SemanticMemoryStore:
         got = builtins.list(out)
         if len(got) != len(texts):
             raise InvalidInput(f"the embedder returned {len(got)} vectors for {len(texts)} texts")
-        return [vectors.pack(v, f"embedder vector [{i}]") for i, v in enumerate(got)]
+        return [vectors.pack_values(v, f"embedder vector [{i}]") for i, v in enumerate(got)]
 
     # -- users --------------------------------------------------------------------------------------------------
 
@@ -325,36 +333,60 @@ class SemanticMemoryStore:
 
     # -- memories -----------------------------------------------------------------------------------------------
 
-    def _check(self, t: str, m: object, i: int | None) -> _Checked:
-        label = "memory" if i is None else f"memories[{i}]"
-        if not isinstance(m, Memory):
-            raise InvalidInput(f"{label} must be a rawstore.Memory, got {type(m).__name__}")
+    def _check(
+        self, t: str, m: object, i: int | None, packed: tuple[bytes, int, tuple[float, ...]] | None = None
+    ) -> _Checked:
+        """A validated memory. The common case (ASCII ids and content, UTC datetimes, a float importance) takes fast
+        paths and builds no error label: this is most of the CPU a batch costs next to the raw driver."""
+        if type(m) is not Memory and not isinstance(m, Memory):
+            raise InvalidInput(f"{_label(i)} must be a rawstore.Memory, got {type(m).__name__}")
+        mid, uid, sid, content, imp = m.id, m.user_id, m.session_id, m.content, m.importance
+        if not plain_id(mid):
+            check_id(mid, f"{_label(i)}.id")
+        if not plain_id(uid):
+            check_id(uid, f"{_label(i)}.user_id")
+        if sid is not None and not plain_id(sid):
+            check_id(sid, f"{_label(i)}.session_id")
+        if not (
+            type(content) is str
+            and 0 < len(content) <= MAX_CONTENT
+            and content.isascii()
+            and "\x00" not in content
+            and not content.isspace()
+        ):
+            check_text(content, f"{_label(i)}.content", MAX_CONTENT, blank=False)
+        if type(imp) is not float or not math.isfinite(imp):
+            imp = _number(imp, f"{_label(i)}.importance")
+        blob: bytes | None = None
+        dims: int | None = None
+        values: tuple[float, ...] | None = None
+        if packed is not None:
+            blob, dims, values = packed
+        elif m.embedding is not None:
+            blob, dims, values = vectors.pack_values(m.embedding, f"{_label(i)}.embedding")
+        md = m.metadata
+        meta: str | None = None
+        if md is not None:
+            if type(md) is not dict:
+                check_metadata(md, f"{_label(i)}.metadata")
+            for k in md:
+                if type(k) is not str:
+                    check_metadata(md, f"{_label(i)}.metadata")
+            try:
+                meta = json_text(_JSON.encode(md))
+            except Exception:  # RecursionError included: encode_json says what is wrong
+                meta = None
+            if meta is None:
+                meta = encode_json(md, f"{_label(i)}.metadata")
         out = self._ctx.ts_out
-        if not plain_id(m.id):
-            check_id(m.id, f"{label}.id")
-        if not plain_id(m.user_id):
-            check_id(m.user_id, f"{label}.user_id")
-        if m.session_id is not None and not plain_id(m.session_id):
-            check_id(m.session_id, f"{label}.session_id")
-        check_text(m.content, f"{label}.content", MAX_CONTENT, blank=False)
-        packed: tuple[bytes, int] | tuple[None, None] = (None, None)
-        if m.embedding is not None:
-            packed = vectors.pack(m.embedding, f"{label}.embedding")
-        row = [
-            t,
-            m.id,
-            m.user_id,
-            m.session_id,
-            m.content,
-            _number(m.importance, f"{label}.importance"),
-            packed[1],
-            packed[0],
-            encode_optional_json(check_metadata(m.metadata, f"{label}.metadata"), f"{label}.metadata"),
-            out(check_dt(m.created_at, f"{label}.created_at")),
-            out(check_dt(m.updated_at, f"{label}.updated_at")),
-            None if m.deleted_at is None else out(check_dt(m.deleted_at, f"{label}.deleted_at")),
-        ]
-        return _Checked(row, m)
+        stamps = []
+        for name, ts in (("created_at", m.created_at), ("updated_at", m.updated_at)):
+            if type(ts) is not datetime or ts.tzinfo is not UTC or not MIN_TS <= ts <= MAX_TS:
+                check_dt(ts, f"{_label(i)}.{name}")
+            stamps.append(out(ts))
+        deleted = None if m.deleted_at is None else out(check_dt(m.deleted_at, f"{_label(i)}.deleted_at"))
+        row = [t, mid, uid, sid, content, imp, dims, blob, meta, stamps[0], stamps[1], deleted]
+        return _Checked(row, m, values)
 
     async def add(self, memory: Memory) -> Memory:
         """Store a new memory (see add_many)."""
@@ -378,7 +410,12 @@ class SemanticMemoryStore:
         t = self._ctx.tenant()
         if not memories:
             return []
-        checked = [self._check(t, m, None if single else i) for i, m in enumerate(memories)]
+        # numpy embeddings of one dimension are checked and packed as one array (else one by one, in _check).
+        pre = vectors.pack_rows([getattr(m, "embedding", None) for m in memories])
+        if pre is None:
+            checked = [self._check(t, m, None if single else i) for i, m in enumerate(memories)]
+        else:
+            checked = [self._check(t, m, None if single else i, pre[i]) for i, m in enumerate(memories)]
         seen: set[str] = set()
         for c in checked:
             if c.row[_ROW_ID] in seen:
@@ -386,9 +423,12 @@ class SemanticMemoryStore:
             seen.add(c.row[_ROW_ID])
         missing = [c for c in checked if c.row[_ROW_EMBEDDING] is None]
         if missing and self.embedder is not None:
-            for c, (blob, dims) in zip(missing, await self._embed([c.memory.content for c in missing]), strict=True):
+            for c, (blob, dims, values) in zip(
+                missing, await self._embed([c.memory.content for c in missing]), strict=True
+            ):
                 c.row[_ROW_EMBEDDING] = blob
                 c.row[_ROW_DIMS] = dims
+                c.values = values
         wanted: dict[str, int] = {}
         for c in checked:
             dims = c.row[_ROW_DIMS]
@@ -423,8 +463,8 @@ class SemanticMemoryStore:
             m.user_id,
             m.content,
             m.session_id,
-            c.row[MEMORY_FIELDS.index("importance")],
-            vectors.unpack(c.row[_ROW_EMBEDDING]),
+            c.row[_ROW_IMPORTANCE],
+            c.values,
             m.metadata,
             m.created_at,
             m.updated_at,
@@ -485,7 +525,7 @@ class SemanticMemoryStore:
         check_metadata(metadata)
         encode_optional_json(metadata, "metadata")
         if packed is None and content is not None and self.embedder is not None:
-            packed = (await self._embed([content]))[0]
+            packed = (await self._embed([content]))[0][:2]
         key = {"tenant_id": t, "id": memory_id}
         created: set[int] = set()
         async with self._ctx.write() as conn:
@@ -596,7 +636,7 @@ class SemanticMemoryStore:
         if limit == 0:
             return []
         if query is None and text is not None and mode != "text" and self.embedder is not None:
-            query = (await self._embed([text]))[0]
+            query = (await self._embed([text]))[0][:2]
         words = _words(text) if text is not None and mode != "vector" else ""
         fused = mode == "hybrid" and query is not None and text is not None
         n = min(max(limit * 4, 40), MAX_SEARCH_LIMIT) if fused else limit

@@ -26,6 +26,7 @@ MAX_DIMS = 2000
 """Most components an embedding may have: pgvector's limit for an indexed `vector` column, on every database."""
 
 _BIG_ENDIAN = sys.byteorder == "big"
+_F4 = None if _np is None else _np.dtype("<f4")
 _PGV_HEAD = struct.Struct(">HH")
 
 
@@ -39,6 +40,12 @@ def pack(value: object, what: str) -> tuple[bytes, int]:
     InvalidInput unless it is a flat sequence of 1 to MAX_DIMS finite real numbers (each within float32's range)
     that is not all zeros (a zero vector has no direction, so no cosine distance).
     """
+    blob, dims, _ = pack_values(value, what)
+    return blob, dims
+
+
+def pack_values(value: object, what: str) -> tuple[bytes, int, tuple[float, ...]]:
+    """`pack`, plus the stored values as a tuple of floats (what reading the embedding back gives)."""
     if isinstance(value, (str, bytes, bytearray, memoryview, dict, set, frozenset)) or value is None:
         raise InvalidInput(f"{what} must be a sequence of floats, got {type(value).__name__}")
     if _np is not None and isinstance(value, _np.ndarray):
@@ -55,12 +62,13 @@ def pack(value: object, what: str) -> tuple[bytes, int]:
         raise InvalidInput(f"{what} has a NaN or infinite component (or one beyond float32's range)")
     if not any(a):
         raise InvalidInput(f"{what} is all zeros: it has no direction, so no cosine distance")
+    values = tuple(a)
     if _BIG_ENDIAN:  # pragma: no cover - little-endian machines only here
         a.byteswap()
-    return a.tobytes(), n
+    return a.tobytes(), n, values
 
 
-def _pack_numpy(value: Any, what: str) -> tuple[bytes, int]:
+def _pack_numpy(value: Any, what: str) -> tuple[bytes, int, tuple[float, ...]]:
     assert _np is not None
     if value.ndim != 1:
         raise InvalidInput(f"{what} must be a 1-dimensional array, got {value.ndim} dimensions")
@@ -69,13 +77,39 @@ def _pack_numpy(value: Any, what: str) -> tuple[bytes, int]:
     n = int(value.shape[0])
     if not 1 <= n <= MAX_DIMS:
         raise InvalidInput(f"{what} must have 1 to {MAX_DIMS} components, got {n}")
-    with _np.errstate(over="ignore", invalid="ignore"):
-        a = value.astype("<f4")
-    if not bool(_np.isfinite(a).all()):
+    if value.dtype == _F4:
+        a = value
+    else:
+        with _np.errstate(over="ignore", invalid="ignore"):  # beyond float32's range becomes inf: refused below
+            a = value.astype(_F4)
+    if not _np.isfinite(a).all():
         raise InvalidInput(f"{what} has a NaN or infinite component (or one beyond float32's range)")
     if not a.any():
         raise InvalidInput(f"{what} is all zeros: it has no direction, so no cosine distance")
-    return a.tobytes(), n
+    return a.tobytes(), n, tuple(a.tolist())
+
+
+def pack_rows(values: Sequence[object]) -> list[tuple[bytes, int, tuple[float, ...]]] | None:
+    """`pack_values` of many numpy vectors of one dimension at once (one array operation per check instead of one per
+    vector), or None when they are not all such arrays or one of them is invalid: then pack them one by one (which
+    names the bad one)."""
+    if _np is None or not values:
+        return None
+    first = values[0]
+    if not isinstance(first, _np.ndarray) or first.ndim != 1 or first.dtype.kind not in "fiu":
+        return None
+    n, kind = first.shape[0], first.dtype
+    if not 1 <= n <= MAX_DIMS:
+        return None
+    for v in values:
+        if type(v) is not _np.ndarray or v.ndim != 1 or v.shape[0] != n or v.dtype != kind:
+            return None
+    with _np.errstate(over="ignore", invalid="ignore"):
+        m = _np.stack(values).astype(_F4, copy=False)  # type: ignore[arg-type]
+    if not (_np.isfinite(m).all() and m.any(axis=1).all()):
+        return None
+    dims = int(n)
+    return [(row.tobytes(), dims, tuple(vals)) for row, vals in zip(m, m.tolist(), strict=True)]
 
 
 def unpack(blob: Any) -> tuple[float, ...] | None:
