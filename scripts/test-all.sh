@@ -33,7 +33,7 @@ export CI=${CI:-true}
 RAWSTORE_TEST_DBS=sqlite,postgres,mysql,pgbouncer .venv/bin/pytest -q tests "$@"
 # The semantic-memory suite once more, on the PostgreSQL 18 with pgvector (its vector path: an HNSW index per
 # dimension); the run above covers its portable path on PostgreSQL 15, MariaDB and SQLite.
-RAWSTORE_TEST_DBS=pgvector .venv/bin/pytest -q tests/test_memories.py tests/test_memories_users.py \
+RAWSTORE_TEST_DBS=pgvector .venv/bin/pytest -q tests/test_memories.py tests/test_memories_users.py tests/test_memories_fuzz.py \
   tests/test_memories_search.py
 # The benchmark suite once, at small sizes, so it cannot rot (figures come from `rawstore bench` and
 # `python -m benchmarks.queue_workload`).
