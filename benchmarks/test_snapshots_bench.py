@@ -534,7 +534,8 @@ def test_snapshots_summary(snapbench: SnapBench) -> None:
         )
 
     for size in SIZES:
-        times = max(3, min(300, ops_for(size) * ROUNDS * 2))
+        # Enough interleaved ops for a stable best (a 50 MB op takes seconds: a few of those).
+        times = min(300, max(ops_for(size) * ROUNDS * 2, 60 if nbytes(size) < 10 * MB else 3))
         got = bench.run(lambda size=size, times=times: measure(lambda s: bench.persist_load(s, size, 1), times))  # type: ignore[misc]
         lines.append(line(f"persist + load {size}", got, "ms" if nbytes(size) < 10 * MB else "s"))
     first: dict[str, list[float]] = {}
