@@ -24,12 +24,19 @@ from .errors import (
     SerializationFailure,
     TenantRequired,
 )
+from .evals import EvalRecord, EvalStore
 from .jobs import Job, JobQueue, SuspendedJob
+from .memories import Embedder, Memory, MemoryHit, SemanticMemoryStore, Session, User
 from .memory import Include, MemoryStore, Message, MessageUpdate, Resource, Thread
 from .migrator import MigrationReport, migrate, rollback, status
 from .pagination import Page
+from .schema import ColumnInfo, IndexInfo, IndexStats, SchemaStore, TableInfo
+from .scores import Score, ScoreSource, ScoreStats, ScoreStore
+from .snapshots import SnapshotStore, WorkflowSnapshot
+from .spans import Span, SpanStore, SpanUpdate, Trace, TraceSummary
 from .store import Record, Store, Transaction, connect
 from .tenancy import DEFAULT_TENANT, current_tenant, tenant
+from .traces import TraceRecord, TraceStore
 from .workflows import WorkflowArtifact, WorkflowLog, WorkflowRun, WorkflowStage, WorkflowStore
 
 __version__ = "0.1.0"
@@ -41,18 +48,26 @@ __all__ = [
     "AICallStats",
     "ArtifactType",
     "Capabilities",
+    "ColumnInfo",
     "ConfigError",
     "Conflict",
     "ConnectionLost",
     "DatabaseError",
     "Deadlock",
+    "Embedder",
+    "EvalRecord",
+    "EvalStore",
     "Include",
+    "IndexInfo",
+    "IndexStats",
     "InvalidInput",
     "Job",
     "JobQueue",
     "LeaseLost",
     "LockTimeout",
     "LogLevel",
+    "Memory",
+    "MemoryHit",
     "MemoryStore",
     "Message",
     "MessageUpdate",
@@ -62,18 +77,36 @@ __all__ = [
     "NotFound",
     "Page",
     "RawstoreError",
-    "SerializationFailure",
     "Record",
     "Resource",
+    "SchemaStore",
+    "Score",
+    "ScoreSource",
+    "ScoreStats",
+    "ScoreStore",
+    "SemanticMemoryStore",
+    "SerializationFailure",
+    "Session",
+    "SnapshotStore",
+    "Span",
+    "SpanStore",
+    "SpanUpdate",
     "Status",
     "Store",
     "SuspendedJob",
+    "TableInfo",
     "TenantRequired",
     "Thread",
+    "Trace",
+    "TraceRecord",
+    "TraceStore",
+    "TraceSummary",
     "Transaction",
+    "User",
     "WorkflowArtifact",
     "WorkflowLog",
     "WorkflowRun",
+    "WorkflowSnapshot",
     "WorkflowStage",
     "WorkflowStore",
     "connect",
