@@ -508,10 +508,12 @@ def test_list_runs(benchmark: Any, snapbench: SnapBench, side: str, what: str) -
 # -- interleaved summary ----------------------------------------------------------------------------------
 
 
-def test_snapshots_summary(snapbench: SnapBench) -> None:
+def test_snapshots_summary(snapbench: SnapBench, pytestconfig: pytest.Config) -> None:
     """Both sides interleaved op by op, so a busy machine weighs on both alike. Prints each side's best and median
-    op and the ratios rawstore / raw of their speeds (> 1: rawstore is faster)."""
+    op and the ratios rawstore / raw of their speeds (> 1: rawstore is faster). Under --benchmark-disable (the CI
+    smoke run) each op runs three times only."""
     bench = snapbench
+    smoke = bool(pytestconfig.getoption("benchmark_disable", False))
     lines = []
 
     async def measure(op: Callable[[str], Awaitable[Any]], times: int) -> dict[str, list[float]]:
@@ -535,12 +537,12 @@ def test_snapshots_summary(snapbench: SnapBench) -> None:
 
     for size in SIZES:
         # Enough interleaved ops for a stable best (a 50 MB op takes seconds: a few of those).
-        times = min(300, max(ops_for(size) * ROUNDS * 2, 60 if nbytes(size) < 10 * MB else 3))
+        times = 3 if smoke else min(300, max(ops_for(size) * ROUNDS * 2, 60 if nbytes(size) < 10 * MB else 3))
         got = bench.run(lambda size=size, times=times: measure(lambda s: bench.persist_load(s, size, 1), times))  # type: ignore[misc]
         lines.append(line(f"persist + load {size}", got, "ms" if nbytes(size) < 10 * MB else "s"))
     first: dict[str, list[float]] = {}
     for what in LISTINGS:
-        got = bench.run(lambda what=what: measure(lambda s: bench.listing(s, what), 300))  # type: ignore[misc]
+        got = bench.run(lambda what=what: measure(lambda s: bench.listing(s, what), 3 if smoke else 300))  # type: ignore[misc]
         first = first or got
         lines.append(line(f"list_runs {what}", got, "ms"))
         if what == "deep page":
