@@ -8,6 +8,9 @@
 -- client. rid is the rowid (an INTEGER PRIMARY KEY keeps it stable across VACUUM), the key of the FTS5 index
 -- rs_memories_fts (external content: it stores only the index, read through rid), which triggers keep in sync
 -- with every insert, delete (cascades included) and change of content. (tenant_id, id) is the memory's key.
+-- owner is one FTS token naming the memory's (tenant, user) ('o', hex of the tenant, 'g', hex of the user, '0': only
+-- letters and digits, ending in a digit so the Porter stemmer leaves it alone): a text search matches it AND the
+-- words, so FTS5 intersects the user's posting list with the words' instead of ranking every tenant's matches.
 -- This migration: rs_mem_users, rs_mem_sessions, rs_memories, rs_memories_fts and its triggers.
 CREATE TABLE rs_mem_users (
     tenant_id      TEXT NOT NULL,
@@ -50,6 +53,7 @@ CREATE TABLE rs_memories (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     deleted_at TEXT,
+    owner      TEXT GENERATED ALWAYS AS ('o' || hex(tenant_id) || 'g' || hex(user_id) || '0') VIRTUAL,
     UNIQUE (tenant_id, id),
     FOREIGN KEY (tenant_id, user_id) REFERENCES rs_mem_users (tenant_id, id) ON DELETE CASCADE,
     FOREIGN KEY (tenant_id, user_id, session_id) REFERENCES rs_mem_sessions (tenant_id, user_id, id)
@@ -64,15 +68,17 @@ CREATE INDEX rs_memories_session_idx ON rs_memories (tenant_id, user_id, session
 CREATE INDEX rs_memories_deleted_idx ON rs_memories (tenant_id, deleted_at) WHERE deleted_at IS NOT NULL;
 
 CREATE VIRTUAL TABLE rs_memories_fts USING fts5(
-    content, content='rs_memories', content_rowid='rid', tokenize='porter unicode61'
+    content, owner, content='rs_memories', content_rowid='rid', tokenize='porter unicode61'
 );
 CREATE TRIGGER rs_memories_fts_insert AFTER INSERT ON rs_memories BEGIN
-    INSERT INTO rs_memories_fts (rowid, content) VALUES (new.rid, new.content);
+    INSERT INTO rs_memories_fts (rowid, content, owner) VALUES (new.rid, new.content, new.owner);
 END;
 CREATE TRIGGER rs_memories_fts_delete AFTER DELETE ON rs_memories BEGIN
-    INSERT INTO rs_memories_fts (rs_memories_fts, rowid, content) VALUES ('delete', old.rid, old.content);
+    INSERT INTO rs_memories_fts (rs_memories_fts, rowid, content, owner)
+    VALUES ('delete', old.rid, old.content, old.owner);
 END;
 CREATE TRIGGER rs_memories_fts_update AFTER UPDATE OF content ON rs_memories BEGIN
-    INSERT INTO rs_memories_fts (rs_memories_fts, rowid, content) VALUES ('delete', old.rid, old.content);
-    INSERT INTO rs_memories_fts (rowid, content) VALUES (new.rid, new.content);
+    INSERT INTO rs_memories_fts (rs_memories_fts, rowid, content, owner)
+    VALUES ('delete', old.rid, old.content, old.owner);
+    INSERT INTO rs_memories_fts (rowid, content, owner) VALUES (new.rid, new.content, new.owner);
 END;

@@ -142,7 +142,7 @@ WHERE tenant_id = :tenant_id AND user_id = :user_id AND dims = :dims
   AND (:include_deleted = 1 OR deleted_at IS NULL)
   AND (:meta::jsonb IS NULL OR NOT EXISTS (
       SELECT 1 FROM jsonb_array_elements(:meta::jsonb) AS f(c)
-      WHERE m.metadata -> (f.c ->> 0) IS DISTINCT FROM f.c -> 2))
+      WHERE NOT coalesce(m.metadata -> (f.c ->> 0) = f.c -> 2, false)))
 
 -- name: text_search
 -- Ids of the user's memories matching any word of :query (the words of the user's text, joined by spaces: each
@@ -156,5 +156,5 @@ WHERE m.tenant_id = :tenant_id AND m.user_id = :user_id AND m.tsv @@ q
   AND (:include_deleted = 1 OR m.deleted_at IS NULL)
   AND (:meta::jsonb IS NULL OR NOT EXISTS (
       SELECT 1 FROM jsonb_array_elements(:meta::jsonb) AS f(c)
-      WHERE m.metadata -> (f.c ->> 0) IS DISTINCT FROM f.c -> 2))
+      WHERE NOT coalesce(m.metadata -> (f.c ->> 0) = f.c -> 2, false)))
 ORDER BY ts_rank_cd(m.tsv, q) DESC, m.id LIMIT :limit

@@ -152,8 +152,10 @@ WHERE tenant_id = :tenant_id AND user_id = :user_id AND dims = :dims
 -- name: text_search
 -- Ids of the user's memories matching any word of :query (the words of the user's text, joined by spaces: each
 -- becomes a quoted FTS5 string, so nothing in it is syntax), best first by bm25, filtered as vector_candidates.
+-- The user's owner token (see migration 0019) is matched too, so FTS5 reads only this user's postings.
 SELECT m.id FROM rs_memories_fts JOIN rs_memories m ON m.rid = rs_memories_fts.rowid
-WHERE rs_memories_fts MATCH '"' || replace(:query, ' ', '" OR "') || '"' AND m.tenant_id = :tenant_id AND m.user_id = :user_id
+WHERE rs_memories_fts MATCH '"o' || hex(:tenant_id) || 'g' || hex(:user_id) || '0" AND ("'
+    || replace(:query, ' ', '" OR "') || '")' AND m.tenant_id = :tenant_id AND m.user_id = :user_id
   AND (:session_id IS NULL OR m.session_id = :session_id)
   AND (:min_importance IS NULL OR m.importance >= :min_importance)
   AND (:include_deleted = 1 OR m.deleted_at IS NULL)

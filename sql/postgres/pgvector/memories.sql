@@ -87,7 +87,7 @@ WHERE v.tenant_id = :tenant_id AND v.user_id = :user_id
   AND (:include_deleted = 1 OR m.deleted_at IS NULL)
   AND (:meta::jsonb IS NULL OR NOT EXISTS (
       SELECT 1 FROM jsonb_array_elements(:meta::jsonb) AS f(c)
-      WHERE m.metadata -> (f.c ->> 0) IS DISTINCT FROM f.c -> 2))
+      WHERE NOT coalesce(m.metadata -> (f.c ->> 0) = f.c -> 2, false)))
 ORDER BY v.embedding OPERATOR({vector}<=>) :query::{vector}vector LIMIT :limit
 
 -- name: vector_nearest_exact
@@ -102,5 +102,5 @@ WHERE v.tenant_id = :tenant_id AND v.user_id = :user_id
   AND (:include_deleted = 1 OR m.deleted_at IS NULL)
   AND (:meta::jsonb IS NULL OR NOT EXISTS (
       SELECT 1 FROM jsonb_array_elements(:meta::jsonb) AS f(c)
-      WHERE m.metadata -> (f.c ->> 0) IS DISTINCT FROM f.c -> 2))
+      WHERE NOT coalesce(m.metadata -> (f.c ->> 0) = f.c -> 2, false)))
 ORDER BY (v.embedding OPERATOR({vector}<=>) :query::{vector}vector) + 0, v.id LIMIT :limit
