@@ -52,6 +52,8 @@ except ImportError:  # pragma: no cover - the benchmark runs without numpy at sm
 
 T = TypeVar("T")
 BACKENDS = ("sqlite", "postgres", "mysql", "pgvector")
+# At the sizes a test runs for minutes (100,000 rows into an HNSW index); CI's sizes take seconds.
+pytestmark = pytest.mark.timeout(0)
 
 
 def _int_env(name: str, default: int) -> int:
