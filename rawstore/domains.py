@@ -16,6 +16,7 @@ from .jobs import JobQueries, JobQueue
 from .memories import MemoryItemQueries, SemanticMemoryStore
 from .memory import MemoryQueries, MemoryStore
 from .queryset import QuerySet
+from .schema import SchemaQueries
 from .scores import ScoreQueries, ScoreStore
 from .snapshots import SnapshotQueries, SnapshotStore
 from .spans import SpanQueries, SpanStore
@@ -105,5 +106,6 @@ async def _close_all(items: list[_Closing]) -> None:
         await _close_all(items[1:])
 
 
-# Every domain's declared queries, bound to the store's dialect at connect().
-QUERY_SETS: tuple[type[QuerySet], ...] = tuple(d.queries for d in declared(StoreDomains))
+# Every domain's declared queries, bound to the store's dialect at connect(); store.schema's too (it is built apart
+# from the registry because it takes the schema name, but its queries bind and are checked with all the others).
+QUERY_SETS: tuple[type[QuerySet], ...] = (*(d.queries for d in declared(StoreDomains)), SchemaQueries)

@@ -45,6 +45,15 @@ KIT_TABLES = {
     "rs_jobs",
     "rs_ai_calls",
     "rs_ai_batches",
+    "rs_workflow_snapshots",
+    "rs_ai_spans",
+    "rs_otel_traces",
+    "rs_scores",
+    "rs_evals",
+    "rs_index_registry",
+    "rs_mem_users",
+    "rs_mem_sessions",
+    "rs_memories",
 }
 YOYO_TABLES = {"rs_yoyo_migration", "rs_yoyo_log", "rs_yoyo_lock", "rs_yoyo_version"}
 REPO = Path(__file__).resolve().parent.parent
