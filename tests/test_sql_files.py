@@ -56,27 +56,43 @@ def test_every_dialect_defines_the_same_query_names() -> None:
         )
 
 
+# Parameters one dialect's SQL needs and the others ignore; the domain passes them to every dialect. traces: MariaDB
+# reads the attribute filter's keys from a JSON array (JSON_KEYS drops keys, a path built from key text breaks on
+# escapes), PostgreSQL and SQLite walk the filter object itself.
+DIALECT_ONLY_PARAMS = {"attr_keys"}
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_query_has_the_same_parameters_in_every_dialect(name: str) -> None:
-    params = {d: sorted(QUERIES[d][name].params) for d in DIALECTS if name in QUERIES[d]}
+    params = {d: sorted(QUERIES[d][name].params - DIALECT_ONLY_PARAMS) for d in DIALECTS if name in QUERIES[d]}
     assert len(params) == len(DIALECTS), f"{name} is missing in some dialect: {sorted(params)}"
     assert len({tuple(p) for p in params.values()}) == 1, f"{name}: parameters differ across dialects: {params}"
+
+
+# store.schema reads the database's catalog and the index registry, which belong to no tenant.
+UNTENANTED_DOMAINS = ("schema.",)
+CATALOG = {
+    "pg_catalog", "generate_series", "information_schema", "mysql", "sqlite_master", "dbstat",
+    "pragma_table_info", "pragma_index_list", "pragma_index_xinfo",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_query_is_scoped_to_the_tenant(name: str) -> None:
     """Tenancy is built in: every kit query binds :tenant_id (no call reads or writes another tenant's rows)."""
+    if name.startswith(UNTENANTED_DOMAINS):
+        return
     for d in DIALECTS:
         assert "tenant_id" in QUERIES[d][name].params, f"{d} {name} does not bind :tenant_id"
 
 
 # A table named after FROM / INTO / JOIN / UPDATE (not the UPDATE of an upsert's conflict clause).
 # Set-returning functions in FROM are not tables (the semantic-memory filters read JSON through them).
-_FUNCTIONS = {"unnest", "jsonb_array_elements", "json_each", "json_table"}
+_FUNCTIONS = {"unnest", "jsonb_array_elements", "jsonb_each", "json_each", "json_tree", "json_table"}
 # Names a query gives its own common table expressions (`WITH c AS (...)`): not tables.
 _CTE = re.compile(r"(?:\bWITH|,)\s+([A-Za-z_][A-Za-z0-9_]*)\s+AS\s*\(", re.IGNORECASE)
 _TABLE_REF = re.compile(
-    r"\b(?:FROM|INTO|JOIN|(?<!KEY\s)(?<!DO\s)(?<!FOR\s)UPDATE)\s+(\{schema\})?([A-Za-z_][A-Za-z0-9_]*)\b",
+    r"\b(?:(?<!DISTINCT\s)FROM|INTO|JOIN|(?<!KEY\s)(?<!DO\s)(?<!FOR\s)UPDATE)\s+(\{schema\})?([A-Za-z_][A-Za-z0-9_]*)\b",
     re.IGNORECASE,
 )
 
@@ -87,7 +103,8 @@ def test_queries_touch_only_prefixed_tables(dialect: Dialect) -> None:
     for path in sorted((data_dir("sql") / dialect).glob("*.sql")):
         for q in parse_sql_file(path.read_text("utf-8"), path.stem, dialect, str(path), "{schema}").values():
             ctes = {n.lower() for n in _CTE.findall(q.source)}
-            refs = [r for r in _TABLE_REF.findall(q.source) if r[1].lower() not in _FUNCTIONS | ctes]
+            allowed = _FUNCTIONS | ctes | (CATALOG if q.name.startswith(UNTENANTED_DOMAINS) else set())
+            refs = [r for r in _TABLE_REF.findall(q.source) if r[1].lower() not in allowed]
             assert refs or q.source.lstrip("( ").upper().startswith("SELECT"), f"{q.name}: no table found"
             for schema, table in refs:
                 assert table.startswith("rs_"), f"{dialect} {q.name} names table {table!r} without the rs_ prefix"
