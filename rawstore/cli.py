@@ -64,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("url", help=_URL_HELP)
     r.add_argument("--yes", action="store_true", help="really drop (without it: list only)")
     r.add_argument("--schema", default="public", help=_SCHEMA_HELP)
+    rl = sub.add_parser(
+        "rls",
+        help="PostgreSQL row-level security on the kit's tables: enable, disable or status",
+        description="enable: add the kit's tenant policy where missing and ENABLE + FORCE ROW LEVEL SECURITY on every "
+        "kit table holding tenant rows; disable: NO FORCE + DISABLE (the policies stay); status: show each table. "
+        "Idempotent. Connect with row_level_security=True so that every kit call names its tenant.",
+    )
+    rl.add_argument("action", choices=("enable", "disable", "status"))
+    rl.add_argument("url", help=_URL_HELP)
+    rl.add_argument("--schema", default="public", help=_SCHEMA_HELP)
     d = sub.add_parser(
         "doctor",
         help="health check: reachability, pooler, migrations, missing kit objects, RLS, capabilities",
@@ -162,6 +172,15 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{len(report.tables)} kit table(s) in {redact(args.url)}; nothing changed (run with --yes to drop)")
         else:
             print(f"dropped {len(report.tables)} kit table(s) from {redact(args.url)}")
+    elif args.command == "rls":
+        from . import deploy
+
+        tables = asyncio.run(deploy.rls(args.url, args.action, schema=args.schema))
+        for t in tables:
+            state = "enforced" if t.enabled and t.forced and t.policy else "off" if not t.enabled else "partial"
+            print(f"{state:8}  {t.name}" + ("" if t.policy else "  (no tenant policy)"))
+        on = sum(t.enabled and t.forced and t.policy for t in tables)
+        print(f"row-level security enforced on {on} of {len(tables)} kit table(s) in {redact(args.url)}")
     elif args.command == "doctor":
         from . import deploy
 

@@ -19,8 +19,12 @@ R = TypeVar("R")
 class Context:
     """What a domain repository needs: its bound queries, codecs, capabilities, the tenancy mode, connections."""
 
-    def __init__(self, driver: Driver, tenancy: TenancyMode, bound: Sequence[Bound[Any] | None] = ()) -> None:
+    def __init__(
+        self, driver: Driver, tenancy: TenancyMode, bound: Sequence[Bound[Any] | None] = (), *, rls: bool = False
+    ) -> None:
         self.driver = driver
+        # Row-level security: every connection lent for a kit call runs in a transaction that first names the tenant.
+        self.rls = rls
         # Declared queries bound to this dialect, indexed by declaration slot.
         self.bound = bound
         self.tenancy = tenancy
@@ -48,17 +52,38 @@ class Context:
 
     @asynccontextmanager
     async def plain(self) -> AsyncIterator[Connection]:
-        """A connection for reads or single autocommitted statements."""
+        """A connection for reads or single autocommitted statements (in row-level security mode, a transaction
+        scoped to the current tenant)."""
+        if self.rls:
+            async with self.write() as conn:
+                yield conn
+            return
         async with self.driver.acquire() as conn:
             yield conn
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Connection]:
-        """A connection inside a transaction that commits when the block ends without error."""
+    async def write(self, tenant: str | None = None) -> AsyncIterator[Connection]:
+        """A connection inside a transaction that commits when the block ends without error. In row-level security
+        mode the transaction is scoped to `tenant`, by default the current one."""
         async with self.driver.acquire() as conn, conn.transaction():
+            if self.rls:
+                await self.scope(conn, tenant)
             yield conn
 
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[Connection]:
+        """A connection outside any tenant's scope, for work on no tenant's rows (catalog reads, index DDL)."""
+        async with self.driver.acquire() as conn:
+            yield conn
+
+    async def scope(self, conn: Connection, tenant: str | None = None) -> None:
+        """Name the tenant whose rows the rest of `conn`'s transaction may see (row-level security mode)."""
+        await conn.execute(self.driver.tenant_setting_sql, (self.tenant() if tenant is None else tenant,))
+
     async def fetchrow(self, q: Query, values: Mapping[str, Any]) -> Row | None:
+        if self.rls:
+            async with self.plain() as conn:
+                return await conn.q_fetchrow(q, values)
         return await self.driver.fetchrow_once(q, values)
 
 
@@ -66,7 +91,7 @@ class TxContext(Context):
     """Inside `store.transaction()`: every call shares one connection; each kit call is its own savepoint."""
 
     def __init__(self, parent: Context, conn: Connection, lock: asyncio.Lock) -> None:
-        super().__init__(parent.driver, parent.tenancy, parent.bound)
+        super().__init__(parent.driver, parent.tenancy, parent.bound, rls=parent.rls)
         self.shared = parent.shared
         self.conn = conn
         self.lock = lock
@@ -81,13 +106,26 @@ class TxContext(Context):
     @asynccontextmanager
     async def plain(self) -> AsyncIterator[Connection]:
         async with self.lock:
-            yield self.check()
+            conn = self.check()
+            if self.rls:  # a call may run under another tenant than the one the transaction began with
+                await self.scope(conn)
+            yield conn
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Connection]:
+    async def write(self, tenant: str | None = None) -> AsyncIterator[Connection]:
         async with self.lock, self.check().transaction():
+            if self.rls:
+                await self.scope(self.conn, tenant)
             yield self.conn
 
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[Connection]:
+        async with self.lock:
+            yield self.check()
+
     async def fetchrow(self, q: Query, values: Mapping[str, Any]) -> Row | None:
+        if self.rls:
+            async with self.plain() as conn:
+                return await conn.q_fetchrow(q, values)
         async with self.lock:
             return await self.check().q_fetchrow(q, values)

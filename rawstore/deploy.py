@@ -139,6 +139,51 @@ async def reset(url: str, *, schema: str = "public", yes: bool = False) -> Reset
     return ResetReport(order, dropped=True)
 
 
+# -- row-level security -------------------------------------------------------------------------------------
+
+
+class RlsTable(msgspec.Struct, frozen=True):
+    """One kit table's row-level security: `enabled` (and `forced` on its owner), and whether the kit's tenant
+    policy is on it."""
+
+    name: str
+    enabled: bool
+    forced: bool
+    policy: bool
+
+
+async def rls(url: str, action: str, *, schema: str = "public") -> list[RlsTable]:
+    """`action` "enable" (add the tenant policy where missing, then ENABLE + FORCE ROW LEVEL SECURITY on every kit
+    table holding tenant rows), "disable" (NO FORCE + DISABLE; the policies stay) or "status"; returns every such
+    table's state afterwards. Idempotent. PostgreSQL only (ConfigError elsewhere)."""
+    if action not in ("enable", "disable", "status"):
+        raise ConfigError(f"rls action must be enable, disable or status, got {action!r}")
+    target = parse_url(url, schema=schema)
+    store, _ = await _open(url, schema)
+    async with store:
+        ops = _ops(target.dialect, _qualifier(store))
+        if "rls_tables" not in ops:
+            raise ConfigError(f"row-level security is PostgreSQL only; {target.dialect} has none")
+        async with store.transaction() as tx:
+            tables = await _rls_tables(tx, ops, schema)
+            if action != "status":
+                for t in tables:
+                    if action == "enable" and not t.policy:
+                        await tx.execute(ops["create_policy"].replace("{name}", t.name))
+                    await tx.execute(ops[f"{action}_rls"].replace("{name}", t.name))
+                tables = await _rls_tables(tx, ops, schema)
+    return tables
+
+
+async def _rls_tables(tx: Transaction, ops: Mapping[str, str], schema: str) -> list[RlsTable]:
+    rows = await tx.fetch(ops["rls_tables"], {"schema": schema})
+    return [
+        RlsTable(str(r["name"]), bool(r["enabled"]), bool(r["forced"]), bool(r["policy"]))
+        for r in rows
+        if _KIT_NAME.match(str(r["name"]))
+    ]
+
+
 # -- doctor ---------------------------------------------------------------------------------------------------
 
 _CREATE = re.compile(
@@ -204,7 +249,7 @@ async def doctor(url: str, *, schema: str = "public") -> DoctorReport:
             except DatabaseError:
                 applied = set()  # yoyo's history table is not there: nothing was ever applied
             present = {n for n, _ in await _kit_tables(tx, ops, schema)}
-            rls = await tx.fetch(ops["rls_state"], {"schema": schema}) if "rls_state" in ops else None
+            rls_rows = await tx.fetch(ops["rls_tables"], {"schema": schema}) if "rls_tables" in ops else None
         folder = data_dir("migrations") / target.dialect
         shipped = sorted(p.stem for p in folder.glob("*.sql") if not p.stem.endswith(".rollback"))
         pending = [m for m in shipped if m not in applied]
@@ -220,12 +265,16 @@ async def doctor(url: str, *, schema: str = "public") -> DoctorReport:
             have_indexes = {i.name for i in await store.schema.list_indexes()}
             missing_indexes = sorted(want_indexes - have_indexes)
             checks.append(Check("missing kit indexes", ", ".join(missing_indexes) or "none", ok=not missing_indexes))
-        if rls is None:
+        if rls_rows is None:
             checks.append(Check("row-level security", "not available on this database"))
         else:
-            on = sorted(str(r["name"]) for r in rls if r["enabled"] and r["forced"])
-            state = "enabled (forced)" if rls and len(on) == len(rls) else "disabled" if not on else "partial"
-            checks.append(Check("row-level security", f"{state}: {len(on)} of {len(rls)} kit tables"))
+            on = sorted(str(r["name"]) for r in rls_rows if r["enabled"] and r["forced"] and r["policy"])
+            full = rls_rows and len(on) == len(rls_rows)
+            state = "enabled (forced)" if full else "disabled" if not on else "partial"
+            # Partly on is a fault: a table left out (a vector table made since `rls enable`) is not protected.
+            checks.append(
+                Check("row-level security", f"{state}: {len(on)} of {len(rls_rows)} kit tables", ok=state != "partial")
+            )
         caps = store.capabilities
         offered = [f for f in caps.__struct_fields__ if isinstance(getattr(caps, f), bool) and getattr(caps, f)]
         checks.append(Check("capabilities", ", ".join(offered) or "none"))
@@ -236,4 +285,4 @@ async def doctor(url: str, *, schema: str = "public") -> DoctorReport:
     return DoctorReport(checks)
 
 
-__all__ = ["Check", "DoctorReport", "ResetReport", "doctor", "expected_objects", "reset"]
+__all__ = ["Check", "DoctorReport", "ResetReport", "RlsTable", "doctor", "expected_objects", "reset", "rls"]

@@ -143,12 +143,12 @@ def codecs(driver: Driver) -> Codecs:
 class Store(StoreDomains):
     """A connection pool to one database, with one attribute per domain (`store.memory`, ...)."""
 
-    def __init__(self, driver: Driver, target: Target, tenancy: TenancyMode, schema: str) -> None:
+    def __init__(self, driver: Driver, target: Target, tenancy: TenancyMode, schema: str, *, rls: bool = False) -> None:
         self._driver = driver
         self._target = target
         quoted = f'"{schema}".' if driver.dialect == "postgres" else ""
         queries = load_queries(driver.dialect, quoted)
-        self._ctx = Context(driver, tenancy, bind(QUERY_SETS, queries, codecs(driver)))
+        self._ctx = Context(driver, tenancy, bind(QUERY_SETS, queries, codecs(driver)), rls=rls)
         build(self, self._ctx)
         # Introspection and index management; its schema name is `store.schema.name`.
         self.schema = SchemaStore(self._ctx, schema)
@@ -179,6 +179,8 @@ class Store(StoreDomains):
         """
         async with self._driver.acquire() as conn, conn.transaction():
             ctx = TxContext(self._ctx, conn, asyncio.Lock())
+            if ctx.rls:  # the application's own SQL in the block sees the current tenant's kit rows
+                await ctx.scope(conn)
             try:
                 yield Transaction(ctx)
             finally:
@@ -244,6 +246,11 @@ def _targets(url: str, opts: dict[str, Any]) -> tuple[Target, Target | None]:
             f"direct_url {redact(direct_url)} must reach the same {target.dialect} database without a pooler"
             " (no ?pgbouncer=true)"
         )
+    if opts["row_level_security"] and target.dialect != "postgres":
+        raise ConfigError(
+            f"row_level_security=True needs PostgreSQL: {target.dialect} has no row-level security (the kit's own"
+            " queries scope every call to its tenant there)"
+        )
     if opts["migrate"] and direct is None and (opts["pgbouncer"] or target.pgbouncer):
         # yoyo through transaction pooling leaves stale locks and prepared-statement clashes.
         raise ConfigError(
@@ -261,7 +268,7 @@ async def _open(url: str, opts: dict[str, Any]) -> Store:
     driver = _driver(target, opts, direct)
     await driver.open()
     try:
-        return Store(driver, target, opts["tenancy"], schema)
+        return Store(driver, target, opts["tenancy"], schema, rls=opts["row_level_security"])
     except BaseException:
         await driver.close()
         raise
@@ -300,6 +307,7 @@ def connect(
     tenancy: TenancyMode = "optional",
     migrate: bool = False,
     connect_timeout: float = 10.0,
+    row_level_security: bool = False,
 ) -> _Connecting:
     """Open a Store on `url` (`postgresql://…`, `mysql://…`, `sqlite:///path.db`).
 
@@ -311,7 +319,9 @@ def connect(
     `min_size`/`max_size` size the pool; `schema` is the PostgreSQL schema of the kit's tables; `pgbouncer=True`
     turns off server-side prepared statements for PgBouncer's transaction pooling; `tenancy="required"` makes
     every call outside `rawstore.tenant(...)` raise TenantRequired; `migrate=True` applies pending migrations
-    first (for embedded use; run `rawstore migrate` at deploy time otherwise).
+    first (for embedded use; run `rawstore migrate` at deploy time otherwise). `row_level_security=True`
+    (PostgreSQL) runs every kit call and every `store.transaction()` in a transaction that names the current tenant
+    (`set_config('rawstore.tenant_id', ...)`), for the policies `rawstore rls enable` enforces.
     """
     if tenancy not in ("optional", "required"):
         raise ConfigError(f"tenancy must be 'optional' or 'required', got {tenancy!r}")
@@ -337,7 +347,10 @@ def connect(
         or connect_timeout <= 0
     ):
         raise ConfigError(f"connect_timeout must be a positive number of seconds, got {connect_timeout!r}")
+    if not isinstance(row_level_security, bool):
+        raise ConfigError(f"row_level_security must be True or False, got {row_level_security!r}")
     opts = dict(
+        row_level_security=row_level_security,
         direct_url=direct_url,
         min_size=min_size,
         max_size=max_size,

@@ -188,7 +188,8 @@ my_stop() {
 bouncer_start() {
   local d=$DIR/pgbouncer
   mkdir -p "$d"; chown postgres "$d"
-  echo '"postgres" ""' > "$d/userlist.txt"
+  # rs_rls_app: the non-owner role of tests/test_rls.py (row-level security through PgBouncer).
+  printf '"postgres" ""\n"rs_rls_app" ""\n' > "$d/userlist.txt"
   cat > "$d/pgbouncer.ini" <<INI
 [databases]
 * = host=127.0.0.1 port=$PG_PORT

@@ -308,6 +308,16 @@ class AICallLog:
         raise DatabaseError(f"the database rejected {len(ids)} logged AI call(s), which were dropped: {shown}") from err
 
     async def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        if self._ctx.rls:
+            # The buffer mixes tenants, and a transaction under row-level security writes only one tenant's rows.
+            by_tenant: dict[str, list[tuple[Any, ...]]] = {}
+            for row in rows:
+                by_tenant.setdefault(row[0], []).append(row)
+            async with self._ctx.session() as conn, conn.transaction():
+                for tenant, part in by_tenant.items():
+                    await self._ctx.scope(conn, tenant)
+                    await conn.batch(self._insert, part)
+            return
         async with self._ctx.write() as conn:
             await conn.batch(self._insert, rows)
 

@@ -250,7 +250,9 @@ class Capabilities(msgspec.Struct, frozen=True):
     - `partial_indexes`: `CREATE INDEX … WHERE …` (PostgreSQL, SQLite; not MariaDB), for `store.schema.create_index`;
     - `index_methods`: the index access methods `create_index(method=...)` accepts, the first being the default;
     - `online_index_builds`: an index can be built while the table takes writes (PostgreSQL `CONCURRENTLY`, MariaDB
-      `LOCK=NONE`); SQLite builds every index under its one write lock.
+      `LOCK=NONE`); SQLite builds every index under its one write lock;
+    - `row_level_security`: tables can enforce the tenant themselves (PostgreSQL policies on a per-transaction
+      setting, `connect(..., row_level_security=True)` and `rawstore rls enable`).
     """
 
     update_returning: bool
@@ -263,6 +265,7 @@ class Capabilities(msgspec.Struct, frozen=True):
     partial_indexes: bool = False
     index_methods: tuple[str, ...] = ("btree",)
     online_index_builds: bool = False
+    row_level_security: bool = False
 
 
 class Driver(abc.ABC):
@@ -271,6 +274,9 @@ class Driver(abc.ABC):
     dialect: Dialect
     style: Style
     capabilities: Capabilities
+    # With row-level security: the statement that names the tenant for the rest of the current transaction (one
+    # parameter). Only drivers whose capabilities include row_level_security have it.
+    tenant_setting_sql: str = ""
 
     @abc.abstractmethod
     async def open(self) -> None: ...

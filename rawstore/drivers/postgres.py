@@ -83,6 +83,8 @@ def _status_count(status: str) -> int:
 class PgConnection(Connection):
     dialect = "postgres"
     style = "numeric"
+    # Local to the transaction, so a connection PgBouncer hands to the next client carries no tenant.
+    tenant_setting_sql = "SELECT set_config('rawstore.tenant_id', $1, true)"
 
     def __init__(self, raw: asyncpg.Connection) -> None:
         super().__init__()
@@ -193,6 +195,7 @@ def capabilities(pgbouncer: bool, *, direct_listen: bool = False) -> Capabilitie
         partial_indexes=True,
         index_methods=PG_INDEX_METHODS,
         online_index_builds=True,
+        row_level_security=True,
     )
 
 
@@ -204,6 +207,8 @@ class PgDriver(Driver):
 
     dialect = "postgres"
     style = "numeric"
+    # Local to the transaction, so a connection PgBouncer hands to the next client carries no tenant.
+    tenant_setting_sql = "SELECT set_config('rawstore.tenant_id', $1, true)"
     ts_out = staticmethod(_identity)
     ts_in = staticmethod(_identity)
 

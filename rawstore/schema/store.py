@@ -469,7 +469,7 @@ class SchemaStore:
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[Connection]:
         """A connection for one call, the store's other schema calls and other processes' kept out meanwhile."""
-        async with self._lock, self._ctx.plain() as conn:
+        async with self._lock, self._ctx.session() as conn:
             locked = await conn.one(self._ctx[Q.ddl_lock], {"timeout": DDL_LOCK_TIMEOUT})
             if locked != 1:
                 raise LockTimeout(

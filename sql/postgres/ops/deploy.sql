@@ -25,12 +25,28 @@ WHERE con.contype = 'f' AND pn.nspname = :schema AND pl.relname LIKE 'rs!_%' ESC
 -- name: applied_migrations
 SELECT migration_id FROM {schema}rs_yoyo_migration
 
--- name: rls_state
--- Row-level security of each kit table: enabled, and forced on the table's owner too.
-SELECT c.relname AS name, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced
+-- name: rls_tables
+-- Kit tables holding tenant rows (a tenant_id column), with their row-level security state and whether the
+-- kit's tenant policy is on them.
+SELECT c.relname AS name, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
+       EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'rs_tenant_isolation') AS policy
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') AND c.relname LIKE 'rs!_%' ESCAPE '!'
-  AND c.relname NOT LIKE 'rs!_yoyo!_%' ESCAPE '!'
+  AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+ORDER BY c.relname
+
+-- name: create_policy
+-- The policy of migration 0020, for a kit table made after it (store.memories' per-dimension vector tables).
+CREATE POLICY rs_tenant_isolation ON {schema}"{name}"
+    USING (tenant_id = current_setting('rawstore.tenant_id', true))
+    WITH CHECK (tenant_id = current_setting('rawstore.tenant_id', true))
+
+-- name: enable_rls
+-- FORCE: the table's owner (the role that migrated) is held to the policy too.
+ALTER TABLE {schema}"{name}" ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY
+
+-- name: disable_rls
+ALTER TABLE {schema}"{name}" NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY
 
 -- name: drop_table
 DROP TABLE IF EXISTS {schema}"{name}"

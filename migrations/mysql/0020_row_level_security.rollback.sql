@@ -1,0 +1,1 @@
+-- Nothing to undo: 0020 changes nothing here (see there). Comments only: yoyo runs no statement.

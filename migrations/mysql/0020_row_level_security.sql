@@ -1,0 +1,3 @@
+-- rawstore: nothing to create here: MariaDB has no row-level security; PostgreSQL's 0020 adds a tenant policy to every kit table.
+-- Tenancy is enforced by the kit's own queries (tenant_id leads every key and every WHERE).
+-- Comments only: yoyo runs no statement and records the id.
