@@ -9,6 +9,9 @@
 -- so vector search ranks it in the client. content has its own case-insensitive collation (utf8mb4_unicode_ci)
 -- for its FULLTEXT index: InnoDB full-text matching follows the column's collation, and a binary one would make
 -- "Coffee" and "coffee" two words. InnoDB adds a row to the full-text index when its transaction commits.
+-- owner is one full-text token naming the memory's (tenant, user) ('o' and the MD5 of both: within InnoDB's 84-character
+-- token limit, in content's collation as a FULLTEXT index needs): a text search requires it in boolean mode, so InnoDB
+-- reads the user's postings instead of every tenant's matches for common words.
 -- MariaDB commits each DDL statement: every statement here is idempotent (IF NOT EXISTS), so a migration stopped
 -- halfway can simply be run again.
 -- This migration: rs_mem_users, rs_mem_sessions, rs_memories.
@@ -54,12 +57,14 @@ CREATE TABLE IF NOT EXISTS rs_memories (
     created_at DATETIME(6) NOT NULL,
     updated_at DATETIME(6) NOT NULL,
     deleted_at DATETIME(6) NULL,
+    owner      CHAR(33) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci
+               AS (CONCAT('o', MD5(CONCAT(tenant_id, CHAR(0), user_id)))) STORED,
     PRIMARY KEY (tenant_id, id),
     KEY rs_memories_created_idx (tenant_id, user_id, created_at, id),
     KEY rs_memories_importance_idx (tenant_id, user_id, importance, id),
     KEY rs_memories_session_idx (tenant_id, user_id, session_id),
     KEY rs_memories_deleted_idx (tenant_id, deleted_at),
-    FULLTEXT KEY rs_memories_content_ft (content),
+    FULLTEXT KEY rs_memories_content_ft (content, owner),
     CONSTRAINT rs_memories_user_fk FOREIGN KEY (tenant_id, user_id)
         REFERENCES rs_mem_users (tenant_id, id) ON DELETE CASCADE,
     CONSTRAINT rs_memories_session_fk FOREIGN KEY (tenant_id, user_id, session_id)

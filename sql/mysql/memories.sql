@@ -161,11 +161,14 @@ WHERE tenant_id = :tenant_id AND user_id = :user_id AND dims = :dims
               ELSE 0 END, 0)))
 
 -- name: text_search
--- Ids of the user's memories matching any word of :query (the words of the user's text, joined by spaces; natural
--- language mode has no operators), best first by InnoDB's relevance, filtered as vector_candidates. InnoDB indexes a row when its
--- transaction commits, ignores words shorter than innodb_ft_min_token_size (3) and its stopwords.
+-- Ids of the user's memories matching any word of :query (the words of the user's text, joined by spaces: letters,
+-- digits and underscores only, so no boolean-mode operator), best first by InnoDB's relevance, filtered as
+-- vector_candidates. Boolean mode requires the user's owner token (see migration 0019) and any of the words, so InnoDB
+-- reads only this user's postings. InnoDB indexes a row when its transaction commits, ignores words shorter than
+-- innodb_ft_min_token_size (3) and its stopwords.
 SELECT m.id FROM rs_memories m
-WHERE MATCH (m.content) AGAINST (:query IN NATURAL LANGUAGE MODE)
+WHERE MATCH (m.content, m.owner)
+      AGAINST (CONCAT('+o', MD5(CONCAT(:tenant_id, CHAR(0), :user_id)), ' +(', :query, ')') IN BOOLEAN MODE)
   AND m.tenant_id = :tenant_id AND m.user_id = :user_id
   AND (:session_id IS NULL OR m.session_id = :session_id)
   AND (:min_importance IS NULL OR m.importance >= :min_importance)
@@ -185,4 +188,6 @@ WHERE MATCH (m.content) AGAINST (:query IN NATURAL LANGUAGE MODE)
               WHEN 'BOOLEAN' THEN f.kind = JSON_EXTRACT(m.metadata, CONCAT('$."', f.k, '"'))
               WHEN 'NULL' THEN f.kind = 'null'
               ELSE 0 END, 0)))
-ORDER BY MATCH (m.content) AGAINST (:query IN NATURAL LANGUAGE MODE) DESC, m.id LIMIT :limit
+ORDER BY MATCH (m.content, m.owner)
+      AGAINST (CONCAT('+o', MD5(CONCAT(:tenant_id, CHAR(0), :user_id)), ' +(', :query, ')') IN BOOLEAN MODE) DESC,
+    m.id LIMIT :limit
