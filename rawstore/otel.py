@@ -27,7 +27,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter as _SdkSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
 
 from .errors import Conflict
 from .spans import Span
@@ -54,6 +54,9 @@ _OPERATION_TYPES = {
     "invoke_workflow": "workflow_run",
 }
 
+_KINDS = {k: k.name for k in SpanKind}
+_STATUSES = {c: c.name for c in StatusCode}
+
 
 def _time(ns: int) -> datetime:
     """Nanoseconds since the epoch → an aware UTC datetime, truncated to the microsecond."""
@@ -61,7 +64,7 @@ def _time(ns: int) -> datetime:
 
 
 def _text(value: str) -> str:
-    return value.replace("\x00", "\ufffd")
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
 def _json(value: Any) -> Any:
@@ -80,7 +83,42 @@ def _json(value: Any) -> Any:
 
 
 def _attrs(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {} if not attributes else {_text(str(k)): _json(v) for k, v in attributes.items()}
+    out: dict[str, Any] = {}
+    if attributes:
+        for k, v in attributes.items():
+            t = type(v)
+            if t is str:
+                out[_text(k)] = v if "\x00" not in v else _text(v)
+            elif t is int or t is bool or (t is float and math.isfinite(v)):
+                out[_text(k)] = v
+            else:
+                out[_text(str(k))] = _json(v)
+    return out
+
+
+# The resource and instrumentation scope are shared by every span of a provider / tracer: their JSON is made once.
+_last_resource: tuple[object, Any] = (None, None)
+_last_scope: tuple[object, Any] = (None, None)
+
+
+def _resource_json(resource: Any) -> Any:
+    global _last_resource
+    last = _last_resource
+    if last[0] is resource:
+        return last[1]
+    value = _attrs(resource.attributes) if resource is not None else None
+    _last_resource = (resource, value)
+    return value
+
+
+def _scope_json(scope: Any) -> Any:
+    global _last_scope
+    last = _last_scope
+    if last[0] is scope:
+        return last[1]
+    value = None if scope is None else {"name": _text(scope.name), "version": _json(scope.version)}
+    _last_scope = (scope, value)
+    return value
 
 
 def _id(value: Any) -> str | None:
@@ -135,14 +173,14 @@ def to_span(span: ReadableSpan) -> Span:
         for key in ("type", "message", "stacktrace"):
             if f"exception.{key}" in exc:
                 error.setdefault(key, exc[f"exception.{key}"])
-    metadata: dict[str, Any] = {"kind": span.kind.name, "status": status.status_code.name}
+    metadata: dict[str, Any] = {"kind": _KINDS[span.kind], "status": _STATUSES[status.status_code]}
     if status.description:
         metadata["status_message"] = _text(status.description)
     if events:
         metadata["events"] = events
-    scope = span.instrumentation_scope
+    scope = _scope_json(span.instrumentation_scope)
     if scope is not None:
-        metadata["instrumentation_scope"] = {"name": _text(scope.name), "version": _json(scope.version)}
+        metadata["instrumentation_scope"] = scope
     links = [
         {
             "trace_id": format(link.context.trace_id, "032x"),
@@ -160,7 +198,7 @@ def to_span(span: ReadableSpan) -> Span:
         started_at=_time(start) if start is not None else datetime.now(UTC),
         parent_span_id=format(span.parent.span_id, "016x") if span.parent is not None else None,
         ended_at=_time(span.end_time) if span.end_time is not None else None,
-        scope=_attrs(span.resource.attributes) if span.resource is not None else None,
+        scope=_resource_json(span.resource),
         attributes=attributes or None,
         metadata=metadata,
         links=links or None,
