@@ -302,7 +302,12 @@ class SpanExporter(_SdkSpanExporter):
         with self._lock:
             if self._closed:
                 return SpanExportResult.FAILURE
-            future = asyncio.run_coroutine_threadsafe(self._write(records), self._loop)
+            write = self._write(records)
+            try:
+                future = asyncio.run_coroutine_threadsafe(write, self._loop)
+            except BaseException:  # the loop is closed: the coroutine never runs
+                write.close()
+                raise
             self._pending.add(future)
         try:
             future.result(self._timeout)
