@@ -284,3 +284,23 @@ def test_a_store_needs_its_loop(tmp_path: object) -> None:
 def test_import_rawstore_does_not_import_otel() -> None:
     code = "import sys, rawstore; assert 'rawstore.otel' not in sys.modules and 'opentelemetry' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_a_required_tenant_is_given_or_every_export_fails(
+    backend: str, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def make(tracer: object) -> None:
+        tracer.start_span("s").end()  # type: ignore[attr-defined]
+
+    spans = finished_spans(make)
+    async with rawstore.connect(db_url, pgbouncer=backend == "pgbouncer", tenancy="required") as store:
+        without = SpanExporter(store)
+        with caplog.at_level(logging.ERROR, logger="rawstore.otel"):
+            assert await asyncio.to_thread(without.export, spans) is SpanExportResult.FAILURE
+        assert "TenantRequired" in caplog.text
+        with_tenant = SpanExporter(store, tenant="acme")
+        assert await asyncio.to_thread(with_tenant.export, spans) is SpanExportResult.SUCCESS
+        with rawstore.tenant("acme"):
+            assert len((await store.spans.list_traces()).items) == 1
+        without.shutdown()
+        with_tenant.shutdown()
