@@ -150,9 +150,10 @@ def _nearest_numpy(query: bytes, rows: Sequence[Sequence[Any]], k: int) -> list[
     assert _np is not None
     q = _np.frombuffer(query, "<f4")
     m = _np.frombuffer(b"".join([r[1] for r in rows]), "<f4").reshape(len(rows), q.shape[0])
-    norms = _np.sqrt(_np.einsum("ij,ij->i", m, m, dtype=_np.float64))
-    sims = (m @ q).astype(_np.float64) / (norms * math.sqrt(float(q.astype(_np.float64) @ q.astype(_np.float64))))
-    dist = 1.0 - sims
+    # float32 throughout (BLAS sgemv): the ranking needs no more, and a float64 copy of the matrix would cost more
+    # than the product itself.
+    norms = _np.sqrt(_np.einsum("ij,ij->i", m, m))
+    dist = 1.0 - (m @ q) / (norms * _np.float32(math.sqrt(float(q @ q))))
     n = len(rows)
     if k < n:
         # Everything within the k-th distance (ties at the boundary included), then an exact order.
