@@ -593,7 +593,7 @@ def test_unreachable_server_with_schema_is_migration_error() -> None:
 # --- the migration files -----------------------------------------------------------------------------------------
 
 _CREATE = re.compile(
-    r"\bCREATE\s+(?:UNIQUE\s+|VIRTUAL\s+)?(?P<kind>TABLE|INDEX|VIEW|TRIGGER|SEQUENCE|TYPE|FUNCTION|PROCEDURE)\s+"
+    r"\bCREATE\s+(?:UNIQUE\s+|VIRTUAL\s+)?(?P<kind>TABLE|INDEX|VIEW|TRIGGER|SEQUENCE|TYPE|FUNCTION|PROCEDURE|POLICY)\s+"
     r"(?:IF\s+NOT\s+EXISTS\s+)?[`\"]?(?P<name>\w+)",
     re.IGNORECASE,
 )
