@@ -467,6 +467,7 @@ SELECT t.relname, ic.relname, a.attname, coll.collname
   LEFT JOIN pg_collation coll ON coll.oid = (i.indcollation::oid[])[k.ord - 1]
  WHERE n.nspname = 'public' AND t.relname LIKE 'rs\_%' AND t.relname NOT LIKE 'rs\_yoyo%'
    AND a.atttypid IN ('text'::regtype, 'varchar'::regtype)
+   AND k.ord <= i.indnkeyatts  -- key columns: an INCLUDE column is carried along, never compared
 """
 _MY_INDEXED_TEXT = r"""
 SELECT s.table_name, s.index_name, s.column_name, c.collation_name
@@ -475,6 +476,7 @@ SELECT s.table_name, s.index_name, s.column_name, c.collation_name
     ON c.table_schema = s.table_schema AND c.table_name = s.table_name AND c.column_name = s.column_name
  WHERE s.table_schema = DATABASE() AND s.table_name LIKE 'rs\_%' AND s.table_name NOT LIKE 'rs\_yoyo%'
    AND c.collation_name IS NOT NULL
+   AND s.index_type <> 'FULLTEXT'  -- word search, case-insensitive on purpose; it compares no keys
 """
 _MY_TABLES = r"""
 SELECT table_name, table_collation FROM information_schema.tables
