@@ -15,9 +15,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 
 import rawstore
@@ -27,7 +25,6 @@ from tests import dbs
 READS = int(os.environ.get("RAWSTORE_BENCH_RLS_READS", "2000"))
 BATCHES = int(os.environ.get("RAWSTORE_BENCH_RLS_BATCHES", "5"))
 ROUNDS = int(os.environ.get("RAWSTORE_BENCH_RLS_ROUNDS", "3"))
-ROLE = "rs_rls_app"  # listed in PgBouncer's auth file by scripts/dbs.sh
 
 
 @pytest.fixture(scope="module", params=[b for b in ("postgres", "pgbouncer") if b in dbs.selected()])
@@ -38,14 +35,8 @@ def urls(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     url = dbs.create_database(backend, name, Path(tmp_path_factory.mktemp("rls")))
     direct = dbs.direct_url(backend, url)
     rawstore.migrate(direct)
-    with psycopg.connect(direct, autocommit=True) as c:
-        if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone():
-            c.execute(f"CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
-        c.execute(f"GRANT USAGE ON SCHEMA public TO {ROLE}")
-        c.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ROLE}")
+    app = dbs.rls_role_url(direct, url)
     asyncio.run(deploy.rls(direct, "enable"))
-    p = urlsplit(url)
-    app = urlunsplit((p.scheme, f"{ROLE}@{p.hostname}:{p.port}", p.path, "", ""))
     try:
         yield backend, url, app
     finally:

@@ -209,3 +209,23 @@ async def ddl(store: Any, *statements: str) -> None:
     async with store.transaction() as tx:
         for statement in statements:
             await tx.execute(statement)
+
+
+RLS_ROLE = "rs_rls_app"  # listed in PgBouncer's auth file by scripts/dbs.sh
+
+
+def rls_role_url(direct: str, url: str) -> str:
+    """`url` as RLS_ROLE, a role that neither owns the kit's tables nor bypasses row-level security; the role is made
+    (once per server) and granted what a service needs on the database that `direct` reaches."""
+    import contextlib
+
+    import psycopg
+
+    with psycopg.connect(direct, autocommit=True) as c:
+        if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (RLS_ROLE,)).fetchone():
+            with contextlib.suppress(psycopg.errors.DuplicateObject):  # another test process made it meanwhile
+                c.execute(f"CREATE ROLE {RLS_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
+        c.execute(f"GRANT USAGE ON SCHEMA public TO {RLS_ROLE}")
+        c.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {RLS_ROLE}")
+    p = urlsplit(url)
+    return urlunsplit((p.scheme, f"{RLS_ROLE}@{p.hostname}:{p.port}", p.path, p.query, ""))

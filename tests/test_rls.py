@@ -5,11 +5,8 @@ and through PgBouncer's transaction pooling."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 
 import rawstore
@@ -18,28 +15,15 @@ from tests import dbs
 
 pytestmark = pytest.mark.requires("row_level_security")
 
-ROLE = "rs_rls_app"  # listed in PgBouncer's auth file by scripts/dbs.sh
-
-
-def _as_role(url: str) -> str:
-    p = urlsplit(url)
-    return urlunsplit((p.scheme, f"{ROLE}@{p.hostname}:{p.port}", p.path, p.query, ""))
-
 
 @pytest.fixture
 def app_url(backend: str, db_url: str) -> Iterator[str]:
-    """The test database as ROLE, with RLS enforced on the kit's tables (and turned off again afterwards)."""
+    """The test database as dbs.RLS_ROLE, with RLS enforced on the kit's tables (and turned off again afterwards)."""
     direct = dbs.direct_url(backend, db_url)
-    with psycopg.connect(direct, autocommit=True) as c:
-        exists = c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone()
-        if not exists:
-            with contextlib.suppress(psycopg.errors.DuplicateObject):  # another test process made it meanwhile
-                c.execute(f"CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
-        c.execute(f"GRANT USAGE ON SCHEMA public TO {ROLE}")
-        c.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ROLE}")
+    app = dbs.rls_role_url(direct, db_url)
     asyncio.run(deploy.rls(direct, "enable"))
     try:
-        yield _as_role(db_url)
+        yield app
     finally:
         asyncio.run(deploy.rls(direct, "disable"))
 
