@@ -57,3 +57,13 @@ class SerializationFailure(DatabaseError):
 class LockTimeout(DatabaseError):
     """A row or table lock was not granted in time (PostgreSQL 55P03 under `lock_timeout` or NOWAIT, MySQL 1205
     after `innodb_lock_wait_timeout`). Retryable: run the transaction again, or later."""
+
+
+class ReadOnly(DatabaseError):
+    """A write was refused because the transaction is read-only (`store.transaction(read_only=True)`; PostgreSQL
+    25006, MySQL 1792, SQLite SQLITE_READONLY)."""
+
+
+class StatementTimeout(DatabaseError):
+    """A statement ran past the transaction's `timeout` and was cancelled (PostgreSQL 57014, MariaDB 1969, MySQL
+    3024, SQLite SQLITE_INTERRUPT). The transaction is rolled back."""

@@ -15,7 +15,7 @@ import msgspec
 from .context import Context, TxContext
 from .domains import QUERY_SETS, StoreDomains, TransactionDomains, build, close_domains
 from .drivers.base import Capabilities, Connection, Driver
-from .errors import ConfigError
+from .errors import ConfigError, InvalidInput
 from .migrator import migrate as _migrate
 from .queryset import Codecs, bind
 from .schema import SchemaStore
@@ -172,12 +172,21 @@ class Store(StoreDomains):
         return self._ctx.tenancy
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    async def transaction(
+        self,
+        *,
+        read_only: bool = False,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-statement limit the database enforces
+    ) -> AsyncIterator[Transaction]:
         """Open a transaction: commits when the block ends, rolls back if it raises.
 
-        On SQLite it takes the write lock at once (BEGIN IMMEDIATE).
+        On SQLite it takes the write lock at once (BEGIN IMMEDIATE). With `read_only=True` it takes no lock and
+        every write in it (the kit's or the application's own SQL) raises ReadOnly: PostgreSQL `BEGIN READ ONLY`,
+        MySQL/MariaDB `START TRANSACTION READ ONLY`, SQLite a deferred BEGIN with `PRAGMA query_only`. `timeout`
+        (seconds, with `read_only=True`) cancels any statement in it that runs longer, with StatementTimeout.
         """
-        async with self._driver.acquire() as conn, conn.transaction():
+        timeout_ms = _timeout_ms(read_only, timeout)
+        async with self._driver.acquire() as conn, conn.transaction(read_only=read_only, timeout_ms=timeout_ms):
             ctx = TxContext(self._ctx, conn, asyncio.Lock())
             if ctx.rls:  # the application's own SQL in the block sees the current tenant's kit rows
                 await ctx.scope(conn)
@@ -200,6 +209,18 @@ class Store(StoreDomains):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+def _timeout_ms(read_only: object, timeout: object) -> int | None:
+    if not isinstance(read_only, bool):
+        raise InvalidInput(f"read_only must be True or False, got {read_only!r}")
+    if timeout is None:
+        return None
+    if not read_only:
+        raise InvalidInput("timeout applies to read_only=True transactions only")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout) or timeout <= 0:
+        raise InvalidInput(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return max(1, round(timeout * 1000))
 
 
 def _driver(target: Target, opts: dict[str, Any], direct: Target | None) -> Driver:
@@ -232,7 +253,7 @@ def _driver(target: Target, opts: dict[str, Any], direct: Target | None) -> Driv
     except ModuleNotFoundError as e:
         missing_extra("sqlite", e)
 
-    return LiteDriver(target.sqlite_path, max_size=opts["max_size"])
+    return LiteDriver(target.sqlite_path, max_size=opts["max_size"], read_only=target.read_only)
 
 
 def _targets(url: str, opts: dict[str, Any]) -> tuple[Target, Target | None]:

@@ -23,6 +23,8 @@ class Target:
     mysql: dict[str, Any] = field(default_factory=dict)
     # `?pgbouncer=true` in a PostgreSQL URL (Prisma's convention): the URL reaches a transaction-pooling PgBouncer.
     pgbouncer: bool = False
+    # `sqlite:///path.db?mode=ro`: every connection opens the file read-only (SQLite's own mode=ro).
+    read_only: bool = False
 
 
 # Where URLs come from when the caller gives none: the application's (possibly pooled) URL, and the direct URL that
@@ -110,10 +112,17 @@ def parse_url(url: object, *, schema: str = "public") -> Target:
     if scheme == "sqlite":
         if not url.startswith("sqlite:///") or len(url) <= len("sqlite:///"):
             raise ConfigError("use sqlite:///relative/path.db or sqlite:////absolute/path.db")
-        path = url[len("sqlite:///") :]
+        path, _, option = url[len("sqlite:///") :].partition("?")
         if path.startswith(":memory:"):
             raise ConfigError("rawstore needs a SQLite file (its pool opens several connections), not :memory:")
-        return Target("sqlite", url, url, sqlite_path=path)
+        if not path:
+            raise ConfigError("use sqlite:///relative/path.db or sqlite:////absolute/path.db")
+        read_only = False
+        if option:
+            if option not in ("mode=ro", "mode=rw"):
+                raise ConfigError(f"unsupported SQLite URL option {option!r}: only ?mode=ro (read-only) is understood")
+            read_only = option == "mode=ro"
+        return Target("sqlite", url, url.partition("?")[0], sqlite_path=path, read_only=read_only)
     raise ConfigError(f"unsupported database URL scheme {scheme!r}: use postgresql://, mysql:// or sqlite:///")
 
 

@@ -28,6 +28,11 @@ class Connection(abc.ABC):
     dialect: Dialect
     style: Style
     begin_sql = "BEGIN"
+    begin_read_only_sql = "BEGIN READ ONLY"
+    # A statement timeout for the rest of the transaction: `{ms}` milliseconds or `{s}` seconds, filled with numbers.
+    timeout_sql = "SET LOCAL statement_timeout = {ms}"
+    # Resets a timeout that outlives the transaction (a session variable); empty when it ends with it.
+    timeout_reset_sql = ""
 
     def __init__(self) -> None:
         self._depth = 0
@@ -164,12 +169,30 @@ class Connection(abc.ABC):
 
     # -- transactions ---------------------------------------------------------------------------------
 
+    async def begin_read_only(self, timeout_ms: int | None) -> None:
+        """Begin a read-only transaction whose statements are cancelled after `timeout_ms` (None: no limit)."""
+        await self.command(self.begin_read_only_sql)
+        if timeout_ms is not None:
+            await self.command(self.timeout_sql.format(ms=int(timeout_ms), s=int(timeout_ms) / 1000))
+
+    async def end_read_only(self, timeout_ms: int | None) -> None:
+        """Undo what begin_read_only set beyond the transaction's own life (session settings), after it ended."""
+        if timeout_ms is not None and self.timeout_reset_sql:
+            await self.command(self.timeout_reset_sql)
+
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        """A transaction, or a savepoint when one is already open on this connection."""
+    async def transaction(self, *, read_only: bool = False, timeout_ms: int | None = None) -> AsyncIterator[Connection]:
+        """A transaction, or a savepoint when one is already open on this connection.
+
+        `read_only` (outermost transaction only) refuses every write with ReadOnly; `timeout_ms` cancels any of its
+        statements that runs longer (StatementTimeout).
+        """
         depth = self._depth
+        limited = read_only and depth == 0
         # A cancelled BEGIN/SAVEPOINT aborts the link inside the verb, so nothing here can leave it half-open.
-        if depth == 0:
+        if limited:
+            await self.begin_read_only(timeout_ms)
+        elif depth == 0:
             await self.command(self.begin_sql)
         else:
             await self.command(f"SAVEPOINT rs_sp{depth}")
@@ -186,15 +209,21 @@ class Connection(abc.ABC):
             try:
                 if depth == 0:
                     await self.command("ROLLBACK")
+                    if limited:
+                        await self.end_read_only(timeout_ms)
                 else:
                     await self.command(f"ROLLBACK TO SAVEPOINT rs_sp{depth}")
             except Exception:  # the original error matters more than a failed rollback on a dead link
                 log.debug("rollback failed", exc_info=True)
+                if limited:  # a session setting may be left behind: never lend this link again
+                    self.abort()
             raise
         else:
             self._depth = depth
             if depth == 0:
                 await self.command("COMMIT")
+                if limited:
+                    await self.end_read_only(timeout_ms)
             else:
                 await self.command(f"RELEASE SAVEPOINT rs_sp{depth}")
 

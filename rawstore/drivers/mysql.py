@@ -20,7 +20,9 @@ from ..errors import (
     LockTimeout,
     NotFound,
     RawstoreError,
+    ReadOnly,
     SerializationFailure,
+    StatementTimeout,
 )
 from ..sqlfiles import Query
 from .base import Capabilities, Connection, Driver, Row, missing_table
@@ -33,6 +35,9 @@ _CODES: dict[int, Callable[[str], RawstoreError]] = {
     1213: Deadlock,  # ER_LOCK_DEADLOCK
     1205: LockTimeout,  # ER_LOCK_WAIT_TIMEOUT (innodb_lock_wait_timeout, NOWAIT)
     3572: LockTimeout,  # ER_LOCK_NOWAIT (MySQL 8)
+    1792: ReadOnly,  # ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+    1969: StatementTimeout,  # ER_STATEMENT_TIMEOUT (MariaDB max_statement_time)
+    3024: StatementTimeout,  # ER_QUERY_TIMEOUT (MySQL max_execution_time)
     1020: SerializationFailure,  # ER_CHECKREAD: changed since the snapshot (MariaDB innodb_snapshot_isolation)
     **dict.fromkeys((1264, 1366, 1406, 1292, 3140, 4025, 4078, 3819, 1048), InvalidInput),
     # Unreachable server, dropped link, server gone away or shutting down, bad credentials, unknown database.
@@ -59,10 +64,18 @@ class MyConnection(Connection):
     dialect = "mysql"
     style = "format"
     begin_sql = "START TRANSACTION"
+    begin_read_only_sql = "START TRANSACTION READ ONLY"
+    # A session variable: it outlives the transaction, so end_read_only puts it back.
+    timeout_sql = "SET SESSION max_statement_time = {s}"
+    timeout_reset_sql = "SET SESSION max_statement_time = DEFAULT"
 
     def __init__(self, raw: aiomysql.Connection) -> None:
         super().__init__()
         self.raw = raw
+        if "mariadb" not in str(raw.get_server_info()).lower():
+            # MySQL names it max_execution_time, in milliseconds, and applies it to SELECTs only.
+            self.timeout_sql = "SET SESSION max_execution_time = {ms}"
+            self.timeout_reset_sql = "SET SESSION max_execution_time = DEFAULT"
 
     def abort(self) -> None:
         # close() drops the transport at once; the pool discards a closed connection when it comes back.

@@ -23,7 +23,9 @@ from ..errors import (
     LockTimeout,
     NotFound,
     RawstoreError,
+    ReadOnly,
     SerializationFailure,
+    StatementTimeout,
 )
 from ..sqlfiles import Query
 from .base import Capabilities, Connection, Driver, Listener, Row, _trace, deletes, missing_table
@@ -37,6 +39,8 @@ _PG_CODES: dict[str, Callable[[str], RawstoreError]] = {
     "40P01": Deadlock,  # deadlock_detected
     "40001": SerializationFailure,  # serialization_failure
     "55P03": LockTimeout,  # lock_not_available (lock_timeout, NOWAIT)
+    "25006": ReadOnly,  # read_only_sql_transaction
+    "57014": StatementTimeout,  # query_canceled (statement_timeout)
     "57P01": ConnectionLost,  # admin_shutdown
     "57P02": ConnectionLost,  # crash_shutdown
     "57P03": ConnectionLost,  # cannot_connect_now

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -23,7 +24,9 @@ from ..errors import (
     InvalidInput,
     NotFound,
     RawstoreError,
+    ReadOnly,
     SerializationFailure,
+    StatementTimeout,
 )
 from ..sqlfiles import Query
 from .base import Capabilities, Connection, Driver, Row, _trace, deletes, missing_table
@@ -38,6 +41,10 @@ _CONSTRAINT_INVALID = {275, 1299}  # CHECK, NOTNULL
 _CONSTRAINT_TRIGGER = 1811
 _BUSY = {5, 6}  # primary BUSY and LOCKED, with every extended code (BUSY_SNAPSHOT, BUSY_TIMEOUT, LOCKED_...)
 _LOST = {10, 14, 26}  # primary IOERR, CANTOPEN, NOTADB
+_READONLY = 8  # primary READONLY: PRAGMA query_only, a mode=ro database
+_INTERRUPT = 9  # the progress handler ended a statement that ran past its timeout
+# Virtual machine steps between two looks at the clock: about a millisecond of work.
+_PROGRESS_STEPS = 1000
 
 
 def translate(exc: BaseException, sql: str = "", *, closed: bool = False) -> RawstoreError:
@@ -65,6 +72,10 @@ def translate(exc: BaseException, sql: str = "", *, closed: bool = False) -> Raw
             return SerializationFailure(msg)
         if code & 0xFF in _LOST:
             return ConnectionLost(msg)
+        if code & 0xFF == _READONLY:
+            return ReadOnly(msg)
+        if code & 0xFF == _INTERRUPT:
+            return StatementTimeout(msg)
         if code == 1 and str(exc).startswith("no such table: rs_"):  # only the kit's own tables get the hint
             return missing_table(msg)
     if closed and isinstance(exc, (sqlite3.ProgrammingError, ValueError)):
@@ -81,6 +92,28 @@ class LiteConnection(Connection):
         super().__init__()
         self.raw = raw
         self._driver = driver
+        # Seconds each statement may run in a read-only transaction with a timeout; None: no limit.
+        self._timeout: float | None = None
+
+    async def begin_read_only(self, timeout_ms: int | None) -> None:
+        # SQLite has no read-only transaction: query_only refuses writes on this connection until it is reset.
+        await self.command("PRAGMA query_only = 1")
+        try:
+            await self.command("BEGIN")
+        except BaseException:
+            if not self.broken:
+                await self.command(self._query_only_reset())
+            raise
+        self._timeout = None if timeout_ms is None else timeout_ms / 1000
+
+    async def end_read_only(self, timeout_ms: int | None) -> None:
+        self._timeout = None
+        await self._run(_unlimit)
+        await self.command(self._query_only_reset())
+
+    def _query_only_reset(self) -> str:
+        # A store opened with ?mode=ro keeps query_only on for the life of the link.
+        return f"PRAGMA query_only = {int(self._driver.read_only)}"
 
     def abort(self) -> None:
         if not self.broken:
@@ -92,6 +125,8 @@ class LiteConnection(Connection):
         db = self.raw._connection
         if db is None or self.broken:
             raise ConnectionLost("the sqlite connection is closed (a call on it was cancelled)")
+        if self._timeout is not None:
+            fn = _limited(fn, self._timeout)
         try:
             result: T = await self.raw._execute(fn, db)  # type: ignore[no-untyped-call]
             return result
@@ -130,6 +165,21 @@ class LiteConnection(Connection):
         await self._run(lambda db: db.execute(sql), sql)
 
 
+def _limited(fn: Callable[[sqlite3.Connection], T], seconds: float) -> Callable[[sqlite3.Connection], T]:
+    """`fn` with a deadline: the progress handler interrupts it (SQLITE_INTERRUPT) once `seconds` have passed."""
+
+    def run(db: sqlite3.Connection) -> T:
+        deadline = time.monotonic() + seconds
+        db.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_STEPS)
+        return fn(db)
+
+    return run
+
+
+def _unlimit(db: sqlite3.Connection) -> None:
+    db.set_progress_handler(None, 0)
+
+
 def _fetchone(db: sqlite3.Connection, sql: str, args: Sequence[Any]) -> Row | None:
     row: Row | None = db.execute(sql, args).fetchone()
     return row
@@ -164,8 +214,9 @@ class LiteDriver(Driver):
     ts_out = staticmethod(ts_out)
     ts_in = staticmethod(ts_in)
 
-    def __init__(self, path: str, *, max_size: int, busy_timeout_ms: int = 30000) -> None:
+    def __init__(self, path: str, *, max_size: int, busy_timeout_ms: int = 30000, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self.max_size = max_size
         self.busy_timeout_ms = busy_timeout_ms
         self._idle: collections.deque[aiosqlite.Connection] = collections.deque()
@@ -175,6 +226,8 @@ class LiteDriver(Driver):
         self._closing: set[asyncio.Future[Any]] = set()
 
     def _pragmas(self) -> tuple[str, ...]:
+        if self.read_only:  # the journal mode is the writer's to choose; a read-only link only waits and reads
+            return (f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}", "PRAGMA query_only=ON")
         return (
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",
@@ -187,10 +240,11 @@ class LiteDriver(Driver):
         # the sqlite3 connection, so the thread side closes it itself once it learns the caller is gone.
         guard = threading.Lock()
         state: dict[str, Any] = {"abandoned": False, "db": None}
-        path, pragmas = self.path, self._pragmas()
+        path, pragmas, uri = self.path, self._pragmas(), self.read_only
 
         def connector() -> sqlite3.Connection:
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            target = f"file:{quote(str(Path(path).resolve()))}?mode=ro" if uri else path
+            db = sqlite3.connect(target, isolation_level=None, check_same_thread=False, uri=uri)
             try:
                 for p in pragmas:
                     db.execute(p)
