@@ -81,6 +81,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     d.add_argument("url", nargs="?", default=None, help=_URL_HELP + " (default: $DATABASE_URL)")
     d.add_argument("--schema", default="public", help=_SCHEMA_HELP)
+    st = sub.add_parser(
+        "studio",
+        help="a read-only web UI over the kit's tables (extra rawstore[studio])",
+        description="Serve rawstore studio: threads and messages, traces as a waterfall, workflow runs, jobs, AI "
+        "calls, scores and memories, each page with a JSON twin (?format=json). Every page is read in a read-only "
+        "transaction under a statement timeout. Off the loopback address a token is required.",
+    )
+    st.add_argument("url", nargs="?", default=None, help=_URL_HELP + " (default: $DATABASE_URL)")
+    st.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    st.add_argument("--port", type=int, default=4983, help="port to listen on (default 4983)")
+    st.add_argument(
+        "--token",
+        default=None,
+        help="token every request must carry (default: $RAWSTORE_STUDIO_TOKEN); required"
+        " when --host is not a loopback address",
+    )
+    st.add_argument(
+        "--timeout", type=float, default=1.0, help="seconds any one query may run before it is cancelled (default 1)"
+    )
     b = sub.add_parser(
         "bench",
         help="benchmark the hot paths next to the raw driver and print a table",
@@ -122,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # No URL on the command line: the environment's, as the deploy pipeline sets it; none there is a usage error.
         if args.command in ("migrate", "status", "rollback") and args.url is None:
             args.url = url_from_env(MIGRATE_URL_VARS)
-        if args.command == "doctor" and args.url is None:
+        if args.command in ("doctor", "studio") and args.url is None:
             args.url = url_from_env(APP_URL_VARS)
     except ConfigError as e:
         parser.error(str(e))
@@ -187,6 +206,15 @@ def _run(args: argparse.Namespace) -> int:
         health = asyncio.run(deploy.doctor(args.url, schema=args.schema))
         print(health.table())
         return 0 if health.healthy else 1
+    elif args.command == "studio":
+        try:
+            from .studio.server import serve
+        except ModuleNotFoundError as e:
+            if (e.name or "").split(".")[0] not in ("starlette", "jinja2", "uvicorn", "markupsafe"):
+                raise
+            raise ConfigError(f"rawstore studio needs the {e.name} package: pip install 'rawstore[studio]'") from e
+        print(f"rawstore studio on http://{args.host}:{args.port}/ over {redact(args.url)} (Ctrl-C stops)")
+        serve(args.url, host=args.host, port=args.port, token=args.token, timeout=args.timeout)
     else:
         from .bench import main as bench_main
 

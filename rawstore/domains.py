@@ -20,6 +20,7 @@ from .schema import SchemaQueries
 from .scores import ScoreQueries, ScoreStore
 from .snapshots import SnapshotQueries, SnapshotStore
 from .spans import SpanQueries, SpanStore
+from .studio.queries import StudioQueries
 from .traces import TraceQueries, TraceStore
 from .workflows import WorkflowQueries, WorkflowStore
 
@@ -106,6 +107,11 @@ async def _close_all(items: list[_Closing]) -> None:
         await _close_all(items[1:])
 
 
-# Every domain's declared queries, bound to the store's dialect at connect(); store.schema's too (it is built apart
-# from the registry because it takes the schema name, but its queries bind and are checked with all the others).
-QUERY_SETS: tuple[type[QuerySet], ...] = (*(d.queries for d in declared(StoreDomains)), SchemaQueries)
+# Every domain's declared queries, bound to the store's dialect at connect(); store.schema's and the studio's too
+# (built apart from the registry, but their queries bind and are checked with all the others).
+QUERY_SETS: tuple[type[QuerySet], ...] = (
+    *(d.queries for d in declared(StoreDomains)),
+    SchemaQueries,
+    # The studio's reads (rawstore studio), which no domain call answers.
+    StudioQueries,
+)

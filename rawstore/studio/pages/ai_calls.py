@@ -1,0 +1,1 @@
+"""Studio pages: ai_calls (being built)."""

@@ -1,0 +1,1 @@
+"""Studio pages: jobs (being built)."""

@@ -1,0 +1,1 @@
+"""Studio pages: memories (being built)."""

@@ -1,0 +1,1 @@
+"""Studio pages: scores (being built)."""

@@ -1,0 +1,1 @@
+"""Studio pages: traces (being built)."""
