@@ -20,7 +20,9 @@ from .schema import SchemaQueries
 from .scores import ScoreQueries, ScoreStore
 from .snapshots import SnapshotQueries, SnapshotStore
 from .spans import SpanQueries, SpanStore
+from .studio.ops_queries import StudioOpsQueries
 from .studio.queries import StudioQueries
+from .studio.trace_queries import StudioTraceQueries
 from .traces import TraceQueries, TraceStore
 from .workflows import WorkflowQueries, WorkflowStore
 
@@ -114,4 +116,6 @@ QUERY_SETS: tuple[type[QuerySet], ...] = (
     SchemaQueries,
     # The studio's reads (rawstore studio), which no domain call answers.
     StudioQueries,
+    StudioTraceQueries,
+    StudioOpsQueries,
 )
