@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ import uvicorn
 
 from rawstore.studio import create_app
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 # Screenshots the browser tests take, kept as test artifacts (the CI job can upload the folder).
 ARTIFACTS = Path(os.environ.get("RAWSTORE_TEST_ARTIFACTS", ROOT / "test-artifacts"))
@@ -33,6 +35,25 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from a sync test, in a thread of its own: Playwright's sync API keeps an event
+    loop running on the test's thread, where asyncio.run() is refused."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as e:  # handed to the test's thread
+            box["error"] = e
+
+    t = threading.Thread(target=target, name="seed")
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
 
 
 def studio_url(backend: str, db_url: str) -> str:

@@ -3,7 +3,6 @@ answers, the statement timeout, the token, and the CLI's address rule. A real uv
 
 from __future__ import annotations
 
-import asyncio
 import json
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
@@ -15,7 +14,7 @@ import rawstore
 from rawstore import cli
 from rawstore.studio.app import read_only_url
 from rawstore.studio.web import Req, View, page
-from tests.studio_support import XSS, get, running_studio, seed_threads, studio_url
+from tests.studio_support import XSS, get, run, running_studio, seed_threads, studio_url
 
 # A page that only tests reach: it runs a statement far longer than any studio timeout.
 SLOW = (
@@ -56,7 +55,7 @@ def _parse(html: str) -> _Links:
 
 
 def _seed(backend: str, url: str, **kw: object) -> None:
-    asyncio.run(seed_threads(url, pgbouncer=backend == "pgbouncer", **kw))  # type: ignore[arg-type]
+    run(seed_threads(url, pgbouncer=backend == "pgbouncer", **kw))  # type: ignore[arg-type]
 
 
 def test_pages_render_and_have_json_twins(backend: str, db_url: str) -> None:
@@ -162,7 +161,7 @@ def test_nothing_can_write(backend: str, db_url: str) -> None:
         async with rawstore.connect(db_url, pgbouncer=backend == "pgbouncer") as store:
             assert await store.memory.get_thread("written-by-studio") is None
 
-    asyncio.run(check())
+    run(check())
 
 
 def test_a_slow_query_is_cancelled(backend: str, db_url: str) -> None:

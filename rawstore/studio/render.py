@@ -30,6 +30,20 @@ def preview(value: Any, width: int = 120) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def message_text(content: Any) -> str | None:
+    """The text a message shows: a plain string, or the text parts of a {"parts": [...]} message (Mastra's v2
+    format, the kit's default); None when it has no text to show (tool calls only, say)."""
+    if isinstance(content, str):
+        return content
+    parts = content.get("parts") if isinstance(content, dict) else None
+    if not isinstance(parts, list):
+        return None
+    texts = [
+        p["text"] for p in parts if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+    ]
+    return "\n\n".join(texts) if texts else None
+
+
 def when(value: datetime | None) -> str:
     if value is None:
         return ""
@@ -74,7 +88,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(pretty=pretty, preview=preview, when=when, size=size, millis=millis, number=number)
+    env.filters.update(
+        pretty=pretty, preview=preview, when=when, size=size, millis=millis, number=number, message_text=message_text
+    )
     # Markup is for the few SVG fragments the pages build from numbers only; text always goes through escaping.
     env.globals["Markup"] = Markup
     return env
