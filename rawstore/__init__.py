@@ -21,7 +21,9 @@ from .errors import (
     MigrationError,
     NotFound,
     RawstoreError,
+    ReadOnly,
     SerializationFailure,
+    StatementTimeout,
     TenantRequired,
 )
 from .evals import EvalRecord, EvalStore
@@ -77,6 +79,7 @@ __all__ = [
     "NotFound",
     "Page",
     "RawstoreError",
+    "ReadOnly",
     "Record",
     "Resource",
     "SchemaStore",
@@ -86,6 +89,7 @@ __all__ = [
     "ScoreStore",
     "SemanticMemoryStore",
     "SerializationFailure",
+    "StatementTimeout",
     "Session",
     "SnapshotStore",
     "Span",
