@@ -31,10 +31,34 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 import msgspec
 
+from .bench_progress import PlainProgress, Progress, make_progress
+from .bench_report import (
+    KIND,
+    SCHEMA,
+    SERVER_VERSION_SQL,
+    Check,
+    Database,
+    Document,
+    Figure,
+    ReportFileError,
+    check_writable,
+    encode,
+    environment,
+    load,
+    load_average,
+    rate_figure,
+    rawstore_info,
+    relative_figure,
+    time_figure,
+    utc_now,
+    write_atomically,
+)
+from .errors import RawstoreError
 from .memory import Include, Message, Thread
 from .sqlfiles import Dialect
 from .store import Store, connect
@@ -53,6 +77,7 @@ BASE_TS = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 KIT_THREAD = "bench-thread-rawstore"
 RAW_THREAD = "bench-thread-raw"
 RESOURCE = "bench-user-1"
+SPAN_TRACE_SIZE = 1000  # spans in the trace that the spans suite's get_trace reads (at most --spans)
 
 # (id, thread_id, role, content, resource_id, type, created_at): what the raw side hands back per message.
 RawMessage = tuple[str, str, str, Any, "str | None", str, datetime]
@@ -758,10 +783,24 @@ class Line:
 
 @dataclass
 class Report:
+    """One database's results: the printed table (`lines`), and the same figures as data (`figures`, for
+    `--json`, `--html` and `--compare`)."""
+
     title: str
     lines: list[Line] = field(default_factory=list)
     checks: list[tuple[str, bool]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    dialect: str = ""
+    url: str = ""  # redacted
+    server_version: str | None = None
+
+    def add(self, figure: Figure, text: str | None = None) -> None:
+        """A figure, and its line in the table (`text`: the operation column, default the figure's label)."""
+        self.figures.append(figure)
+        self.lines.append(
+            Line(text or figure.label, figure.text(figure.rawstore), figure.text(figure.raw), figure.ratio_text())
+        )
 
     def render(self) -> str:
         head = Line("operation", "rawstore", "raw driver", "ratio")
@@ -788,10 +827,18 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f} ms"
 
 
+class _Scoped(Protocol):
+    def _scope(self) -> AbstractContextManager[str]: ...
+
+
 async def _interleaved(
-    bench: Bench, ops: dict[Side, Callable[[], Awaitable[object]]], reps: int, warmup: int
+    bench: _Scoped,
+    ops: dict[Side, Callable[[], Awaitable[object]]],
+    reps: int,
+    warmup: int,
+    tick: Callable[[int], None] | None = None,
 ) -> dict[Side, list[float]]:
-    """Per-call times of each side, alternating calls so drift and noise hit both alike."""
+    """Per-call times of each side, alternating calls so drift and noise hit both alike (`tick(2)` per round)."""
     times: dict[Side, list[float]] = {"rawstore": [], "raw": []}
     with bench._scope():
         for i in range(warmup + reps):
@@ -803,7 +850,40 @@ async def _interleaved(
                 dt = time.perf_counter() - t0
                 if i >= warmup:
                     times[side].append(dt)
+            if tick is not None:
+                tick(2)
     return times
+
+
+def depth_figures(
+    report: Report, path: str, name: str, medians: dict[int, dict[Side, float]]
+) -> list[tuple[int, int, float]]:
+    """Add each deep page's time over page 1's, per side; (page, first page, rawstore's ratio) per deep page."""
+    first = min(medians)
+    out = []
+    for number in sorted(medians):
+        if number == first:
+            continue
+        k = medians[number]["rawstore"] / medians[first]["rawstore"]
+        r = medians[number]["raw"] / medians[first]["raw"]
+        report.add(
+            relative_figure(
+                f"{path}:page_{number}/page_{first}", path, f"{name}: time of page {number} / page {first}", k, r
+            ),
+            f"  time of page {number} / page {first}",
+        )
+        out.append((number, first, k))
+    return out
+
+
+async def server_version(store: Store, dialect: str) -> str | None:
+    """The database server's version (SQLite: the library's), for the report's environment."""
+    try:
+        async with store.transaction() as tx:
+            row = await tx.fetchrow(SERVER_VERSION_SQL[dialect])
+    except RawstoreError:
+        return None
+    return None if row is None else str(row["version"])
 
 
 async def run(
@@ -812,98 +892,122 @@ async def run(
     messages: int,
     batch: int,
     reads: int,
-    log: Callable[[str], None],
+    log: Callable[[str], None] | None = None,
     spans: int = 0,
     traces: int | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Measure every hot path on an already migrated database: the memory domain's, then (`spans` > 0) the spans
-    domain's (`rawstore.bench_spans`) with `spans` spans per side among `traces` traces (default: `spans`)."""
+    domain's (`rawstore.bench_spans`) with `spans` spans per side among `traces` traces (default: `spans`).
+
+    Progress goes to `progress` (default: plain lines on stderr, or through `log` when given)."""
+    if progress is None:
+        progress = PlainProgress() if log is None else _LogProgress(log)
     bench = Bench(url, messages=messages, batch=batch)
     dialect = bench.dialect
-    report = Report(f"rawstore bench: {dialect}, {redact(url)}")
+    report = Report(f"rawstore bench: {dialect}, {redact(url)}", dialect=dialect, url=redact(url))
     await bench.open()
     try:
-        log(f"saving {messages:,} messages into each of two threads, batches of {batch:,}")
-        step = max(batch, messages // 10)
-
-        def progress(done: int) -> None:
-            if done % step < batch or done == messages:
-                log(f"  {done:,} / {messages:,}")
-
+        report.server_version = await server_version(bench._store(), dialect)
         gc.collect()
-        spent = await bench.load(progress)
-        rate_kit, rate_raw = messages / spent["rawstore"], messages / spent["raw"]
-        report.lines.append(
-            Line(
-                f"save_messages: {messages:,} msgs, batches of {batch:,}",
-                _rate(messages, spent["rawstore"], "rows"),
-                _rate(messages, spent["raw"], "rows"),
-                f"{rate_kit / rate_raw:.2f}x",
-            )
-        )
-        insert_target = 1.0 if dialect == "postgres" else 0.8
-        report.checks.append(
-            (
-                f"insert >= {insert_target:.1f}x raw (got {rate_kit / rate_raw:.2f}x)",
-                rate_kit / rate_raw >= insert_target,
-            )
-        )
+        with progress.phase(
+            f"saving {messages:,} messages into each of two threads, batches of {batch:,}",
+            total=2 * messages,
+            unit="rows",
+            label="save_messages",
+        ) as tick:
+            done = 0
 
-        log("analyzing tables" if dialect != "sqlite" else "checkpointing the WAL")
+            def advance(upto: int) -> None:
+                nonlocal done
+                tick(2 * (upto - done))
+                done = upto
+
+            spent = await bench.load(advance)
+        fig = rate_figure(
+            "memory.save_messages",
+            "memory.save_messages",
+            f"save_messages: {messages:,} msgs, batches of {batch:,}",
+            messages,
+            spent,
+        )
+        report.add(fig)
+        ratio = fig.ratio or 0.0
+        insert_target = 1.0 if dialect == "postgres" else 0.8
+        report.checks.append((f"insert >= {insert_target:.1f}x raw (got {ratio:.2f}x)", ratio >= insert_target))
+
+        progress.log("analyzing tables" if dialect != "sqlite" else "checkpointing the WAL")
         await bench.analyze()
-        log("walking the thread for page cursors")
+        progress.log("walking the thread for page cursors")
         points = await bench.walk()
         problems = await bench.verify()
         if problems:
             raise BenchMismatch("rawstore and the raw driver disagree: " + "; ".join(problems))
 
-        log("timing pages")
         medians: dict[int, dict[Side, float]] = {}
-        for number, point in sorted(points.items()):
-            ops = {s: bench.page_op(s, point) for s in SIDES}
-            times = await _interleaved(bench, ops, reps=41, warmup=5)
-            medians[number] = {s: statistics.median(times[s]) for s in SIDES}
-            k, r = medians[number]["rawstore"], medians[number]["raw"]
-            report.lines.append(
-                Line(f"list_messages page {number} (limit {PAGE_SIZE})", _ms(k), _ms(r), f"{r / k:.2f}x")
-            )
-        first = min(medians)
-        for number in sorted(medians):
-            if number == first:
-                continue
-            k = medians[number]["rawstore"] / medians[first]["rawstore"]
-            r = medians[number]["raw"] / medians[first]["raw"]
-            report.lines.append(Line(f"  time of page {number} / page {first}", f"{k:.2f}x", f"{r:.2f}x", ""))
+        page_reps, page_warmup = 41, 5
+        with progress.phase(
+            "timing pages", total=2 * len(points) * (page_reps + page_warmup), unit="calls", label="list_messages"
+        ) as tick:
+            for number, point in sorted(points.items()):
+                ops = {s: bench.page_op(s, point) for s in SIDES}
+                times = await _interleaved(bench, ops, reps=page_reps, warmup=page_warmup, tick=tick)
+                medians[number] = {s: statistics.median(times[s]) for s in SIDES}
+                report.add(
+                    time_figure(
+                        f"memory.list_messages:page_{number}",
+                        "memory.list_messages",
+                        f"list_messages page {number} (limit {PAGE_SIZE})",
+                        times,
+                    )
+                )
+        for number, first, k in depth_figures(report, "memory.list_messages", "list_messages", medians):
             report.checks.append((f"page {number} <= 1.5x page {first} (got {k:.2f}x)", k <= 1.5))
 
-        log("timing include")
-        times = await _interleaved(bench, {s: bench.include_op(s) for s in SIDES}, reps=101, warmup=5)
-        k, r = statistics.median(times["rawstore"]), statistics.median(times["raw"])
-        report.lines.append(
-            Line(f"include +-{INCLUDE_AROUND} around a middle message", _ms(k), _ms(r), f"{r / k:.2f}x")
+        with progress.phase("timing include", total=2 * (101 + 5), unit="calls", label="include") as tick:
+            times = await _interleaved(bench, {s: bench.include_op(s) for s in SIDES}, reps=101, warmup=5, tick=tick)
+        report.add(
+            time_figure(
+                "memory.include",
+                "memory.include",
+                f"include +-{INCLUDE_AROUND} around a middle message",
+                times,
+            )
         )
 
-        log(f"timing {reads:,} get_thread calls per side")
         # Ten interleaved chunks that add up to exactly `reads` (the first ones take the remainder).
         chunks = [reads // 10 + (c < reads % 10) for c in range(10)]
         total: dict[Side, float] = {"rawstore": 0.0, "raw": 0.0}
-        await bench.get_thread("rawstore", min(200, reads))
-        await bench.get_thread("raw", min(200, reads))
-        for c, per in enumerate(chunks):
-            order: tuple[Side, Side] = SIDES if c % 2 == 0 else ("raw", "rawstore")
-            for side in order:
-                total[side] += sum(await bench.get_thread(side, per))
-        n = reads
-        kr, rr = n / total["rawstore"], n / total["raw"]
-        report.lines.append(
-            Line(
-                f"get_thread x {n:,} (sequential)",
-                _rate(n, total["rawstore"], "reads"),
-                _rate(n, total["raw"], "reads"),
-                f"{kr / rr:.2f}x",
-            )
+        samples: dict[Side, list[float]] = {"rawstore": [], "raw": []}
+        warm = min(200, reads)
+        with progress.phase(
+            f"timing {reads:,} get_thread calls per side",
+            total=2 * (warm + reads),
+            unit="calls",
+            label="get_thread",
+        ) as tick:
+            await bench.get_thread("rawstore", warm)
+            await bench.get_thread("raw", warm)
+            tick(2 * warm)
+            for c, per in enumerate(chunks):
+                order: tuple[Side, Side] = SIDES if c % 2 == 0 else ("raw", "rawstore")
+                for side in order:
+                    got = await bench.get_thread(side, per)
+                    samples[side].extend(got)
+                    total[side] += sum(got)
+                    tick(per)
+        fig = rate_figure(
+            "memory.get_thread",
+            "memory.get_thread",
+            f"get_thread x {reads:,} (sequential)",
+            reads,
+            total,
+            unit="reads",
+            samples=samples,
         )
-        report.checks.append((f"get_thread >= 0.85x raw (got {kr / rr:.2f}x)", kr / rr >= 0.85))
+        report.add(fig)
+        ratio = fig.ratio or 0.0
+        report.checks.append((f"get_thread >= 0.85x raw (got {ratio:.2f}x)", ratio >= 0.85))
         report.notes.append(
             {
                 "postgres": "raw driver: one asyncpg connection (executemany upsert; fetch/fetchrow); "
@@ -915,13 +1019,24 @@ async def run(
             }[dialect]
         )
     finally:
-        log("deleting the bench rows")
+        progress.log("deleting the bench rows")
         await bench.close(purge=True)
     if spans:
         from .bench_spans import run_spans
 
-        await run_spans(url, report, spans=spans, traces=spans if traces is None else traces, log=log)
+        await run_spans(url, report, spans=spans, traces=spans if traces is None else traces, progress=progress)
     return report
+
+
+class _LogProgress(PlainProgress):
+    """Plain progress through a caller's log function (`run(..., log=print)`)."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        super().__init__()
+        self._log = log
+
+    def log(self, message: str) -> None:
+        self._log(message)
 
 
 # Below these sizes the ratios are biased and noisy, not just less precise: with few rows per-batch fixed costs
@@ -949,8 +1064,73 @@ def size_warning(messages: int, reads: int) -> str | None:
     )
 
 
+def _named(reports: Sequence[Report]) -> list[str]:
+    """Each database's name in the report: its dialect, `postgres#2` for a second PostgreSQL, and so on."""
+    seen: dict[str, int] = {}
+    names = []
+    for r in reports:
+        seen[r.dialect] = seen.get(r.dialect, 0) + 1
+        names.append(r.dialect if seen[r.dialect] == 1 else f"{r.dialect}#{seen[r.dialect]}")
+    return names
+
+
+def document(
+    reports: Sequence[Report],
+    *,
+    sizes: dict[str, int],
+    started_at: str,
+    load_start: list[float] | None,
+    warnings: Sequence[str] = (),
+) -> Document:
+    """The `--json` document of a run (`rawstore.bench_report` describes it)."""
+    return Document(
+        schema=SCHEMA,
+        kind=KIND,
+        started_at=started_at,
+        finished_at=utc_now(),
+        rawstore=rawstore_info(),
+        environment=environment(load_start),
+        sizes=sizes,
+        databases=[
+            Database(
+                name=name,
+                dialect=r.dialect,
+                url=r.url,
+                server_version=r.server_version,
+                title=r.title,
+                figures=list(r.figures),
+                checks=[Check(what, ok) for what, ok in r.checks],
+                notes=list(r.notes),
+            )
+            for name, r in zip(_named(reports), reports, strict=True)
+        ],
+        warnings=list(warnings),
+    )
+
+
+def _fail(message: str) -> int:
+    print(f"rawstore bench: {message}", file=sys.stderr, flush=True)
+    return 2
+
+
+def compare_files(old: str, new: str, *, threshold: float = 10.0, check: bool = False) -> int:
+    """`rawstore bench --compare OLD.json --against NEW.json`: print the change per figure; runs no bench.
+
+    Returns 2 when a file cannot be read, else 1 with `check` and a regression beyond `threshold` percent, else 0.
+    """
+    from .bench_compare import compare
+
+    try:
+        before, after = load(old, "--compare"), load(new, "--against")
+    except ReportFileError as e:
+        return _fail(str(e))
+    result = compare(before, after, threshold=threshold, old_name=old, new_name=new)
+    print(result.render())
+    return 1 if check and result.regressions else 0
+
+
 def main(
-    url: str | None,
+    url: str | Sequence[str] | None,
     *,
     messages: int = 100_000,
     batch: int = 1000,
@@ -958,27 +1138,44 @@ def main(
     check: bool = False,
     spans: int | None = None,
     traces: int | None = None,
+    json_path: str | None = None,
+    html_path: str | None = None,
+    compare: str | None = None,
+    threshold: float = 10.0,
 ) -> int:
-    """Run the bench on `url` (None: a temporary SQLite file, deleted afterwards) and print the table.
+    """Run the bench on each URL in turn (None or none: a temporary SQLite file, deleted afterwards) and print a
+    table per database.
 
-    `url` is migrated first (the bench needs the kit's tables), so it must be a direct URL, not PgBouncer.
+    Each URL is migrated first (the bench needs the kit's tables), so it must be a direct URL, not PgBouncer.
     `spans` (default: `messages`; 0 skips them) and `traces` (default: `spans`) size the spans suite.
-    Returns 0, or 1 when rawstore and the raw driver disagree or, with `check`, when a target is missed.
+    `json_path` / `html_path`: write the figures as JSON (`rawstore.bench_report`) / a self-contained HTML report;
+    `compare`: an earlier `--json` file, the change of every figure printed after the tables (`threshold`: the
+    change, in percent, beyond which a worse figure is a regression). Files are checked before any bench work.
+    Returns 0; 2 for bad sizes or files; 1 when rawstore and the raw driver disagree or, with `check`, when a
+    target is missed or a figure regressed against `compare`.
     """
+    urls: list[str | None] = [url] if isinstance(url, str) or url is None else list(url) or [None]
     for name, v in (("messages", messages), ("batch", batch), ("reads", reads)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            print(f"rawstore bench: {name} must be a positive integer, got {v!r}", file=sys.stderr)
-            return 2
+            return _fail(f"{name} must be a positive integer, got {v!r}")
     spans = messages if spans is None else spans
     traces = max(1, spans) if traces is None else traces
     for name, v, least in (("spans", spans, 0), ("traces", traces, 1)):
         if isinstance(v, bool) or not isinstance(v, int) or v < least:
             what = "a whole number, at least 0" if least == 0 else "a positive integer"
-            print(f"rawstore bench: {name} must be {what}, got {v!r}", file=sys.stderr)
-            return 2
-
-    def log(msg: str) -> None:
-        print(f"rawstore bench: {msg}", file=sys.stderr, flush=True)
+            return _fail(f"{name} must be {what}, got {v!r}")
+    if not (isinstance(threshold, int | float) and threshold > 0):
+        return _fail(f"threshold must be a positive percentage, got {threshold!r}")
+    # Every file problem now, before minutes of benchmarking: the outputs must be writable, the baseline readable.
+    try:
+        if json_path is not None and html_path is not None and Path(json_path).resolve() == Path(html_path).resolve():
+            raise ReportFileError(f"--json and --html name the same file: {json_path}")
+        baseline = None if compare is None else load(compare, "--compare")
+        for option, path in (("--json", json_path), ("--html", html_path)):
+            if path is not None:
+                check_writable(path, option)
+    except ReportFileError as e:
+        return _fail(str(e))
 
     warning = size_warning(messages, reads)
     if warning is None and 0 < spans < STABLE_MESSAGES:
@@ -986,31 +1183,84 @@ def main(
             f"warning: sizes too small for stable ratios (--spans {spans:,} < {STABLE_MESSAGES:,}): fixed costs and"
             " noise dominate, so the spans ratios and their [ok]/[MISS] targets are not meaningful"
         )
-    if warning is not None:
-        log(warning)
-    tmp: AbstractContextManager[str | None] = (
-        tempfile.TemporaryDirectory(prefix="rawstore-bench-") if url is None else nullcontext(None)
-    )
-    with tmp as folder:
-        target = url if url is not None else f"sqlite:///{folder}/bench.db"
-        from .migrator import migrate
-
-        # The bench changes the database it is pointed at: say so before doing it.
-        log(f"migrating {redact(target)} first: applying any pending rawstore migrations (the bench needs its tables)")
-        done = migrate(target)
-        log(f"applied {len(done)} migration(s)" + (": " + ", ".join(done) if done else " (already up to date)"))
-        try:
-            report = asyncio.run(
-                run(target, messages=messages, batch=batch, reads=reads, log=log, spans=spans, traces=traces)
+    started_at, load_start = utc_now(), load_average()
+    reports: list[Report] = []
+    with make_progress() as progress:
+        if warning is not None:
+            progress.log(warning)
+        for one in urls:
+            tmp: AbstractContextManager[str | None] = (
+                tempfile.TemporaryDirectory(prefix="rawstore-bench-") if one is None else nullcontext(None)
             )
-        except BenchMismatch as e:
-            print(f"rawstore bench: {e}", file=sys.stderr)
-            return 1
-    if warning is not None:
-        report.notes.append(warning)
-    print(report.render())
-    missed = [what for what, ok in report.checks if not ok]
+            with tmp as folder:
+                target = one if one is not None else f"sqlite:///{folder}/bench.db"
+                from .migrator import migrate
+
+                # The bench changes the database it is pointed at: say so before doing it.
+                progress.log(
+                    f"migrating {redact(target)} first: applying any pending rawstore migrations (the bench needs "
+                    "its tables)"
+                )
+                done = migrate(target)
+                progress.log(
+                    f"applied {len(done)} migration(s)" + (": " + ", ".join(done) if done else " (already up to date)")
+                )
+                try:
+                    report = asyncio.run(
+                        run(
+                            target,
+                            messages=messages,
+                            batch=batch,
+                            reads=reads,
+                            spans=spans,
+                            traces=traces,
+                            progress=progress,
+                        )
+                    )
+                except BenchMismatch as e:
+                    progress.log(str(e))
+                    return 1
+                if one is None:
+                    report.url = "(a temporary SQLite file)"
+                reports.append(report)
+    for i, report in enumerate(reports):
+        if warning is not None:
+            report.notes.append(warning)
+        print(("\n" if i else "") + report.render())
+    doc = document(
+        reports,
+        sizes={
+            "messages": messages,
+            "batch": batch,
+            "reads": reads,
+            "page_size": PAGE_SIZE,
+            "spans": spans,
+            "traces": traces if spans else 0,
+            "trace_size": min(SPAN_TRACE_SIZE, spans),
+        },
+        started_at=started_at,
+        load_start=load_start,
+        warnings=[] if warning is None else [warning],
+    )
+    if json_path is not None:
+        write_atomically(json_path, encode(doc))
+        print(f"rawstore bench: wrote {json_path}", file=sys.stderr)
+    if html_path is not None:
+        from .bench_html import render_html
+
+        write_atomically(html_path, render_html(doc).encode())
+        print(f"rawstore bench: wrote {html_path}", file=sys.stderr)
+    code = 0
+    if baseline is not None:
+        from .bench_compare import compare as compare_docs
+
+        result = compare_docs(baseline, doc, threshold=threshold, old_name=compare or "", new_name="this run")
+        print("\n" + result.render())
+        if check and result.regressions:
+            print(f"rawstore bench: --check: {len(result.regressions)} figure(s) regressed", file=sys.stderr)
+            code = 1
+    missed = [what for r in reports for what, ok in r.checks if not ok]
     if check and missed:
-        log(f"--check: {len(missed)} target(s) missed: " + "; ".join(missed))
-        return 1
-    return 0
+        print(f"rawstore bench: --check: {len(missed)} target(s) missed: " + "; ".join(missed), file=sys.stderr)
+        code = 1
+    return code

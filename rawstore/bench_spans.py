@@ -37,7 +37,20 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from .bench import SIDES, BenchMismatch, Line, Report, Side, _ms, _rate, raw_connect, raw_sqlite
+from .bench import (
+    SIDES,
+    SPAN_TRACE_SIZE,
+    BenchMismatch,
+    Report,
+    Side,
+    _interleaved,
+    _LogProgress,
+    depth_figures,
+    raw_connect,
+    raw_sqlite,
+)
+from .bench_progress import PlainProgress, Progress
+from .bench_report import rate_figure, time_figure
 from .spans import Span, SpanUpdate
 from .sqlfiles import Dialect
 from .store import Store, connect
@@ -789,14 +802,14 @@ class SpanBench:
         """Both sides write the ends of all their spans, batch by batch; the seconds each spent."""
         return await self._alternate(self.end_batch, progress)
 
-    async def end_variant(self, variant: str) -> dict[Side, float]:
+    async def end_variant(self, variant: str, progress: Callable[[int], None] | None = None) -> dict[Side, float]:
         """Both sides end their spans again, batch by batch, alternating, the raw side through a one-statement
         form; the seconds each spent (rawstore's second pass is the variant's yardstick: same data, same moment)."""
 
         async def op(side: Side, start: int, count: int) -> float:
             return await self.end_batch(side, start, count, None if side == "rawstore" else variant)
 
-        return await self._alternate(op, None)
+        return await self._alternate(op, progress)
 
     async def fill(self) -> None:
         """Untimed: single-span traces up to `traces` traces, and one trace of `trace_size` spans."""
@@ -909,78 +922,94 @@ class SpanBench:
 # -- the report ---------------------------------------------------------------------------------------------------
 
 
-async def _interleaved(
-    bench: SpanBench, ops: dict[Side, Callable[[], Awaitable[object]]], reps: int, warmup: int
-) -> dict[Side, list[float]]:
-    times: dict[Side, list[float]] = {"rawstore": [], "raw": []}
-    with bench._scope():
-        for i in range(warmup + reps):
-            order: tuple[Side, Side] = SIDES if i % 2 == 0 else ("raw", "rawstore")
-            for side in order:
-                op = ops[side]
-                t0 = time.perf_counter()
-                await op()
-                dt = time.perf_counter() - t0
-                if i >= warmup:
-                    times[side].append(dt)
-    return times
-
-
 async def run_spans(
-    url: str, report: Report, *, spans: int, traces: int, log: Callable[[str], None], trace_size: int = 1000
+    url: str,
+    report: Report,
+    *,
+    spans: int,
+    traces: int,
+    log: Callable[[str], None] | None = None,
+    trace_size: int = SPAN_TRACE_SIZE,
+    progress: Progress | None = None,
 ) -> None:
-    """Measure the spans hot paths on an already migrated database, adding lines and checks to `report`."""
+    """Measure the spans hot paths on an already migrated database, adding figures and checks to `report`.
+
+    Progress goes to `progress` (default: plain lines on stderr, or through `log` when given)."""
+    if progress is None:
+        progress = PlainProgress() if log is None else _LogProgress(log)
     bench = SpanBench(url, spans=spans, traces=traces, trace_size=min(trace_size, max(1, spans)))
     dialect = bench.dialect
     await bench.open()
     try:
-        step = max(bench.batch, spans // 10)
 
-        def progress(done: int) -> None:
-            if done % step < bench.batch or done == spans:
-                log(f"  {done:,} / {spans:,}")
+        def counter(tick: Callable[[int], None]) -> Callable[[int], None]:
+            # SpanBench reports how many spans of each side are done; the bar counts rows of both sides.
+            done = 0
 
-        log(f"spans: creating {spans:,} spans per side (1-4 kB input and output JSON), batches of {bench.batch:,}")
+            def advance(upto: int) -> None:
+                nonlocal done
+                tick(2 * (upto - done))
+                done = upto
+
+            return advance
+
         gc.collect()
-        spent = await bench.create(progress)
-        kit, raw = spans / spent["rawstore"], spans / spent["raw"]
-        report.lines.append(
-            Line(
-                f"spans.create_many: {spans:,} spans, batches of {bench.batch:,}",
-                _rate(spans, spent["rawstore"], "rows"),
-                _rate(spans, spent["raw"], "rows"),
-                f"{kit / raw:.2f}x",
-            )
+        with progress.phase(
+            f"spans: creating {spans:,} spans per side (1-4 kB input and output JSON), batches of {bench.batch:,}",
+            total=2 * spans,
+            unit="rows",
+            label="spans.create_many",
+        ) as tick:
+            spent = await bench.create(counter(tick))
+        fig = rate_figure(
+            "spans.create_many",
+            "spans.create_many",
+            f"spans.create_many: {spans:,} spans, batches of {bench.batch:,}",
+            spans,
+            spent,
         )
-        report.checks.append((f"spans.create_many >= 0.8x raw (got {kit / raw:.2f}x)", kit / raw >= 0.8))
+        report.add(fig)
+        ratio = fig.ratio or 0.0
+        report.checks.append((f"spans.create_many >= 0.8x raw (got {ratio:.2f}x)", ratio >= 0.8))
 
-        log(f"spans: ending {spans:,} spans per side (update_many), batches of {bench.batch:,}")
         gc.collect()
-        spent = await bench.end(progress)
-        kit, raw = spans / spent["rawstore"], spans / spent["raw"]
-        report.lines.append(
-            Line(
-                f"spans.update_many: {spans:,} span ends, batches of {bench.batch:,}",
-                _rate(spans, spent["rawstore"], "rows"),
-                _rate(spans, spent["raw"], "rows"),
-                f"{kit / raw:.2f}x",
-            )
+        with progress.phase(
+            f"spans: ending {spans:,} spans per side (update_many), batches of {bench.batch:,}",
+            total=2 * spans,
+            unit="rows",
+            label="spans.update_many",
+        ) as tick:
+            spent = await bench.end(counter(tick))
+        fig = rate_figure(
+            "spans.update_many",
+            "spans.update_many",
+            f"spans.update_many: {spans:,} span ends, batches of {bench.batch:,}",
+            spans,
+            spent,
         )
-        report.checks.append((f"spans.update_many >= 0.8x raw (got {kit / raw:.2f}x)", kit / raw >= 0.8))
+        report.add(fig)
+        ratio = fig.ratio or 0.0
+        report.checks.append((f"spans.update_many >= 0.8x raw (got {ratio:.2f}x)", ratio >= 0.8))
         for variant in bench._raw().update_variants:
-            log(f"spans: ending them again, the raw side as {variant}")
-            again = await bench.end_variant(variant)
-            k2, v2 = spans / again["rawstore"], spans / again["raw"]
-            report.lines.append(
-                Line(
-                    f"  again, raw side as {variant}",
-                    _rate(spans, again["rawstore"], "rows"),
-                    _rate(spans, again["raw"], "rows"),
-                    f"{k2 / v2:.2f}x",
-                )
+            with progress.phase(
+                f"spans: ending them again, the raw side as {variant}",
+                total=2 * spans,
+                unit="rows",
+                label="spans.update_many again",
+            ) as tick:
+                again = await bench.end_variant(variant, counter(tick))
+            report.add(
+                rate_figure(
+                    "spans.update_many:raw_one_statement",
+                    "spans.update_many",
+                    f"spans.update_many again, raw side as {variant}",
+                    spans,
+                    again,
+                ),
+                f"  again, raw side as {variant}",
             )
 
-        log(f"spans: adding untimed traces up to {traces:,}, and one trace of {bench.trace_size:,} spans")
+        progress.log(f"spans: adding untimed traces up to {traces:,}, and one trace of {bench.trace_size:,} spans")
         await bench.fill()
         await bench.analyze()
         await bench.walk()
@@ -988,30 +1017,47 @@ async def run_spans(
         if problems:
             raise BenchMismatch("rawstore and the raw driver disagree on spans: " + "; ".join(problems))
 
-        log("spans: timing get_trace and list_traces")
-        times = await _interleaved(bench, {s: bench.get_trace_op(s) for s in SIDES}, reps=21, warmup=3)
-        k, r = statistics.median(times["rawstore"]), statistics.median(times["raw"])
-        report.lines.append(Line(f"get_trace: {bench.trace_size:,} spans", _ms(k), _ms(r), f"{r / k:.2f}x"))
-        medians: dict[int, dict[Side, float]] = {}
-        for number in sorted(bench.cursors):
-            times = await _interleaved(bench, {s: bench.page_op(s, number) for s in SIDES}, reps=41, warmup=5)
-            medians[number] = {s: statistics.median(times[s]) for s in SIDES}
-            k, r = medians[number]["rawstore"], medians[number]["raw"]
-            report.lines.append(
-                Line(f"list_traces page {number} (limit {PAGE}) of {traces:,} traces", _ms(k), _ms(r), f"{r / k:.2f}x")
+        trace_reps, page_reps, warmup = 21, 41, 5
+        with progress.phase(
+            "spans: timing get_trace and list_traces",
+            total=2 * ((trace_reps + 3) + (len(bench.cursors) + 1) * (page_reps + warmup)),
+            unit="calls",
+            label="get_trace, list_traces",
+        ) as tick:
+            times = await _interleaved(
+                bench, {s: bench.get_trace_op(s) for s in SIDES}, reps=trace_reps, warmup=3, tick=tick
             )
-        first = min(medians)
-        for number in sorted(medians):
-            if number == first:
-                continue
-            k = medians[number]["rawstore"] / medians[first]["rawstore"]
-            r = medians[number]["raw"] / medians[first]["raw"]
-            report.lines.append(Line(f"  time of page {number} / page {first}", f"{k:.2f}x", f"{r:.2f}x", ""))
-            report.checks.append((f"list_traces page {number} <= 1.5x page {first} (got {k:.2f}x)", k <= 1.5))
-        times = await _interleaved(bench, {s: bench.summary_op(s) for s in SIDES}, reps=41, warmup=5)
-        k, r = statistics.median(times["rawstore"]), statistics.median(times["raw"])
-        report.lines.append(Line(f"list_traces page 1 with_summary (limit {PAGE})", _ms(k), _ms(r), f"{r / k:.2f}x"))
+            report.add(
+                time_figure("spans.get_trace", "spans.get_trace", f"get_trace: {bench.trace_size:,} spans", times)
+            )
+            medians: dict[int, dict[Side, float]] = {}
+            for number in sorted(bench.cursors):
+                times = await _interleaved(
+                    bench, {s: bench.page_op(s, number) for s in SIDES}, reps=page_reps, warmup=warmup, tick=tick
+                )
+                medians[number] = {s: statistics.median(times[s]) for s in SIDES}
+                report.add(
+                    time_figure(
+                        f"spans.list_traces:page_{number}",
+                        "spans.list_traces",
+                        f"list_traces page {number} (limit {PAGE}) of {traces:,} traces",
+                        times,
+                    )
+                )
+            for number, first, k in depth_figures(report, "spans.list_traces", "list_traces", medians):
+                report.checks.append((f"list_traces page {number} <= 1.5x page {first} (got {k:.2f}x)", k <= 1.5))
+            times = await _interleaved(
+                bench, {s: bench.summary_op(s) for s in SIDES}, reps=page_reps, warmup=warmup, tick=tick
+            )
+            report.add(
+                time_figure(
+                    "spans.list_traces:with_summary",
+                    "spans.list_traces",
+                    f"list_traces page 1 with_summary (limit {PAGE})",
+                    times,
+                )
+            )
         report.notes.append(f"spans raw driver: {RAW_WRITES[dialect]}; reads as the memory rows above")
     finally:
-        log("spans: deleting the bench rows")
+        progress.log("spans: deleting the bench rows")
         await bench.close(purge=True)

@@ -22,6 +22,16 @@ def _at_least_one(text: str) -> int:
     return n
 
 
+def _percentage(text: str) -> float:
+    try:
+        n = float(text)
+    except ValueError:
+        n = 0.0
+    if not 0 < n < 1e6:
+        raise argparse.ArgumentTypeError(f"must be a positive number of percent, got {text!r}")
+    return n
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage mistakes are one line on stderr, like every other error of the command."""
 
@@ -102,13 +112,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     b = sub.add_parser(
         "bench",
-        help="benchmark the hot paths next to the raw driver and print a table",
+        help="benchmark the hot paths next to the raw driver and print a table (and JSON/HTML reports, comparisons)",
         description="Time the memory hot paths, then the spans hot paths (create_many, update_many, get_trace, "
-        "list_traces), rawstore next to the raw driver in the same run. The URL is migrated "
-        "first (a direct URL: PgBouncer is refused); the bench writes under a tenant of its own and deletes its rows. "
-        "Below --messages 20000 or --reads 5000 it warns that the ratios are not stable.",
+        "list_traces), rawstore next to the raw driver in the same run; several URLs are benchmarked one after the "
+        "other. Each URL is migrated first (a direct URL: PgBouncer is refused); the bench writes under a tenant of "
+        "its own and deletes its rows. Below --messages 20000 or --reads 5000 it warns that the ratios are not "
+        "stable. Progress goes to stderr: a bar per phase on a terminal (with the rawstore[bench] extra), plain lines "
+        "otherwise. --compare OLD.json prints the change of every figure after this run's tables; with --against "
+        "NEW.json it compares two report files and runs nothing.",
     )
-    b.add_argument("url", nargs="?", default=None, help="database URL (default: a temporary SQLite file)")
+    b.add_argument(
+        "url",
+        nargs="*",
+        metavar="URL",
+        help="database URL(s), benchmarked in turn (default: a temporary SQLite file)",
+    )
     b.add_argument(
         "--messages",
         type=int,
@@ -130,7 +148,36 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="traces that list_traces pages through, single-span ones added untimed (default: --spans)",
     )
-    b.add_argument("--check", action="store_true", help="exit 1 when any target is missed ([MISS])")
+    b.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when any target is missed ([MISS]), or with --compare when a figure regressed",
+    )
+    b.add_argument(
+        "--json", metavar="PATH", default=None, help="write every figure, the environment and the sizes as JSON"
+    )
+    b.add_argument(
+        "--html", metavar="PATH", default=None, help="write a self-contained HTML report: a chart per hot path"
+    )
+    b.add_argument(
+        "--compare",
+        metavar="OLD.json",
+        default=None,
+        help="after the run, print the change of every figure against an earlier --json file",
+    )
+    b.add_argument(
+        "--against",
+        metavar="NEW.json",
+        default=None,
+        help="with --compare: compare OLD.json with this --json file and run no bench (no URL)",
+    )
+    b.add_argument(
+        "--threshold",
+        type=_percentage,
+        default=10.0,
+        metavar="PCT",
+        help="with --compare: a figure worse by more than PCT percent is a regression (default 10)",
+    )
     return p
 
 
@@ -143,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.url = url_from_env(MIGRATE_URL_VARS)
         if args.command in ("doctor", "studio") and args.url is None:
             args.url = url_from_env(APP_URL_VARS)
+        if args.command == "bench":
+            _bench_usage(args)
     except ConfigError as e:
         parser.error(str(e))
     try:
@@ -156,6 +205,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # one line, never a traceback: the message is what a deploy log needs
         print(f"rawstore: unexpected {type(e).__name__}: {_one_line(redact(str(e)))}", file=sys.stderr)
         return 1
+
+
+def _bench_usage(args: argparse.Namespace) -> None:
+    """--against compares two files: it runs nothing, so nothing that only a run uses may come with it."""
+    if args.against is not None:
+        if args.compare is None:
+            raise ConfigError("bench: --against NEW.json needs --compare OLD.json")
+        if args.url:
+            raise ConfigError(
+                "bench: --compare OLD.json --against NEW.json compares two files and runs no bench; give no URL"
+            )
+        if args.json is not None or args.html is not None:
+            raise ConfigError("bench: --against runs no bench, so there is nothing to write with --json or --html")
 
 
 def _one_line(message: str) -> str:
@@ -216,8 +278,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"rawstore studio on http://{args.host}:{args.port}/ over {redact(args.url)} (Ctrl-C stops)")
         serve(args.url, host=args.host, port=args.port, token=args.token, timeout=args.timeout)
     else:
+        from .bench import compare_files
         from .bench import main as bench_main
 
+        if args.against is not None:
+            return compare_files(args.compare, args.against, threshold=args.threshold, check=args.check)
         code: int = bench_main(
             args.url,
             messages=args.messages,
@@ -226,6 +291,10 @@ def _run(args: argparse.Namespace) -> int:
             check=args.check,
             spans=args.spans,
             traces=args.traces,
+            json_path=args.json,
+            html_path=args.html,
+            compare=args.compare,
+            threshold=args.threshold,
         )
         return code
     return 0
