@@ -44,6 +44,19 @@ def message_text(content: Any) -> str | None:
     return "\n\n".join(texts) if texts else None
 
 
+def message_tools(content: Any) -> list[tuple[str, str]]:
+    """The tool calls and results a {"parts": [...]} message holds, as ("call" | "result", tool name) pairs."""
+    parts = content.get("parts") if isinstance(content, dict) else None
+    if not isinstance(parts, list):
+        return []
+    kinds = {"tool-invocation": "call", "tool-call": "call", "tool-result": "result"}
+    return [
+        (kinds[p["type"]], str(p.get("toolName") or p.get("tool_name") or "?"))
+        for p in parts
+        if isinstance(p, dict) and p.get("type") in kinds
+    ]
+
+
 def when(value: datetime | None) -> str:
     if value is None:
         return ""
@@ -89,7 +102,14 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        pretty=pretty, preview=preview, when=when, size=size, millis=millis, number=number, message_text=message_text
+        pretty=pretty,
+        preview=preview,
+        when=when,
+        size=size,
+        millis=millis,
+        number=number,
+        message_text=message_text,
+        message_tools=message_tools,
     )
     # Markup is for the few SVG fragments the pages build from numbers only; text always goes through escaping.
     env.globals["Markup"] = Markup
