@@ -67,6 +67,10 @@ def test_wheel_contents(wheel: Path) -> None:
             assert f"rawstore/{kind}/{f.relative_to(REPO / kind).as_posix()}" in names
     assert "rawstore/__init__.py" in names
     assert "rawstore/py.typed" in names
+    # The studio's templates and static files ship inside the package (no build step, nothing fetched).
+    for kind in ("templates", "static"):
+        for f in (REPO / "rawstore" / "studio" / kind).iterdir():
+            assert f"rawstore/studio/{kind}/{f.name}" in names
     assert "rawstore = rawstore.cli:main" in entry_points
     assert not [n for n in names if n.startswith(("tests/", "sql/", "migrations/", "benchmarks/"))]
     assert not [n for n in names if "__pycache__" in n]
