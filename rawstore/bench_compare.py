@@ -153,7 +153,7 @@ def _table(rows: Sequence[Row]) -> list[str]:
         rest = " | ".join(f"{v:>{w}}" for v, w in zip(c[1:-1], widths[1:], strict=True))
         return f"{first} | {rest} | {c[-1]}".rstrip()
 
-    return [fmt(head), "-+-".join("-" * w for w in widths), *map(fmt, cells[1:])]
+    return [fmt(head), "-+-".join("-" * w for w in widths) + "-+", *map(fmt, cells[1:])]
 
 
 def _environment_notes(old: Document, new: Document) -> list[str]:
@@ -177,12 +177,13 @@ def _environment_notes(old: Document, new: Document) -> list[str]:
         x, y = a.packages.get(pkg), b.packages.get(pkg)
         if x != y:
             notes.append(f"{pkg} {x or 'not installed'} -> {y or 'not installed'}")
-    if (
-        b.load_average is not None
-        and b.cpu_count
-        and max(b.load_average.get("start", [0.0])[:1] or [0.0]) > b.cpu_count
-    ):
-        notes.append(f"the machine was busy when this run started (load {b.load_average['start'][0]:.2f})")
+    for which, doc in (("old", old), ("new", new)):
+        env = doc.environment
+        start = (env.load_average or {}).get("start") or [0.0]
+        if env.cpu_count and start[0] > env.cpu_count:
+            notes.append(
+                f"the machine was busy when the {which} run started (load {start[0]:.2f}, {env.cpu_count} CPUs)"
+            )
     return notes
 
 

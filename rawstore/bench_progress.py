@@ -106,7 +106,12 @@ class RichProgress(Progress):
 
         class RateColumn(ProgressColumn):
             def render(self, task: Any) -> Text:
-                speed = task.finished_speed or task.speed
+                # A finished phase shows its average; a running one rich's recent speed, or the average so far
+                # until rich has two samples (a phase of one batch never has).
+                if task.finished and task.finished_time:
+                    speed = task.completed / task.finished_time
+                else:
+                    speed = task.speed or (task.completed / task.elapsed if task.completed and task.elapsed else None)
                 unit = task.fields.get("unit", "")
                 return Text("?" if speed is None else f"{speed:,.0f} {unit}/s", style="progress.data.speed")
 
