@@ -336,7 +336,7 @@ def demo_trace() -> tuple[list[Span], list[Score]]:
         refund,
         input={"order_id": "4471", "shipping": "express", "attempt": 2},
         output={"rma": "RMA-20931", "eta": "2026-12-05", "label": "sent"},
-        attributes={"tool": "create_replacement", "retry_of": "carrier timeout", "latency_ms": 510},
+        attributes={"tool": "create_replacement", "attempt": 2},
     )
     llm(
         refund,

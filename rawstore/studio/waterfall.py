@@ -11,6 +11,10 @@ import msgspec
 from ..spans import Span, Trace
 from ..spans.store import tokens
 
+MAX_INDENT = 12
+"""Depth levels a waterfall indents; deeper spans are drawn at this indent (and say how much deeper)."""
+MIN_BAR_PCT = 0.3
+"""Narrowest bar drawn, in percent of the axis, so a 1 ms span in a 10 s trace stays visible and clickable."""
 MAX_ROWS = 2000
 """Most spans a waterfall draws (in tree order); a bigger trace says how many it left out. A 2,000-row page is
 about 2 MB of HTML: past that a browser, not the database, is what makes the page slow."""
@@ -41,8 +45,9 @@ class WaterfallRow(msgspec.Struct, gc=False):
     """One span of a waterfall, in tree order (a parent, then its subtrees by start).
 
     `offset_ms` is the span's start after the trace's first start; `duration_ms` None while it runs; `bar_ms` the
-    length drawn: the duration, or up to the trace's end for a running span. `orphan`: a top-level span whose
-    parent is not stored.
+    length drawn: the duration, or up to the trace's end for a running span. `x_pct` / `w_pct` place the bar on
+    the axis in percent (at least MIN_BAR_PCT wide; an event's `x_pct` is its mark's centre). `indent` is the
+    depth capped at MAX_INDENT. `orphan`: a top-level span whose parent is not stored.
     """
 
     index: int
@@ -59,6 +64,9 @@ class WaterfallRow(msgspec.Struct, gc=False):
     offset_ms: float
     duration_ms: float | None
     bar_ms: float
+    x_pct: float
+    w_pct: float
+    indent: int
     input_tokens: int
     output_tokens: int
     scores: int
@@ -216,6 +224,12 @@ def waterfall(trace: Trace, score_counts: dict[str, int], max_rows: int = MAX_RO
             bar = max(0.0, total_ms - offset)
         else:
             bar = max(0.0, duration)
+        x = offset / axis_ms * 100.0
+        if s.is_event:  # a round mark, kept whole inside the drawing
+            x, w = min(max(x, 1.0), 99.0), 0.0
+        else:
+            w = max(bar / axis_ms * 100.0, MIN_BAR_PCT)
+            x = max(0.0, min(x, 100.0 - w))
         rows.append(
             WaterfallRow(
                 i,
@@ -232,6 +246,9 @@ def waterfall(trace: Trace, score_counts: dict[str, int], max_rows: int = MAX_RO
                 offset,
                 duration,
                 bar,
+                round(x, 3),
+                round(w, 3),
+                min(depth, MAX_INDENT),
                 i_tok,
                 o_tok,
                 score_counts.get(s.span_id, 0),
