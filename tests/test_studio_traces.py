@@ -74,7 +74,7 @@ def test_traces_list_filters_and_tenants(backend: str, db_url: str) -> None:
         html = get(base, "/traces").text
         for trace_id in rows:
             assert f'href="/traces/{trace_id}?tenant=default"' in html
-        assert 'class="tchip st-error">error<' in html and "<script>alert" not in html
+        assert 'class="tchip ts-error">error<' in html and "<script>alert" not in html
 
         assert _ids(base, "name=agent+run%3A+support") == ["trace-ok", "trace-run"]
         assert _ids(base, "span_type=workflow_run") == ["trace-err"]
@@ -201,8 +201,8 @@ def test_waterfall_and_its_json_twin(backend: str, db_url: str) -> None:
         assert len(re.findall(r'<tr id="r-\d+"', html)) == BIG_SPANS
         assert "<script" not in html and "<img src=x" not in html
         assert html.count("&lt;script&gt;alert(") >= 3  # the name (row, title, panel), the input, the attributes
-        assert re.search(rf'<tr id="r-{xss["index"]}" class="st-ok k-tool sel">', html)
-        assert 'class="tchip orphan"' in html and 'class="tchip st-running">running<' in html
+        assert re.search(rf'<tr id="r-{xss["index"]}" class="ts-ok k-tool sel">', html)
+        assert 'class="tchip orphan"' in html and 'class="tchip ts-running">running<' in html
         assert 'class="tchip deep">+4<' in html  # DEEP 16 levels: indents stop at 12
 
         acme = get(base, f"/traces/{BIG}?tenant=acme&format=json").json()["data"]
