@@ -28,7 +28,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -1185,44 +1185,48 @@ def main(
         )
     started_at, load_start = utc_now(), load_average()
     reports: list[Report] = []
-    with make_progress() as progress:
+    from .migrator import migrate
+
+    with make_progress() as progress, ExitStack() as folders:
         if warning is not None:
             progress.log(warning)
-        for one in urls:
-            tmp: AbstractContextManager[str | None] = (
-                tempfile.TemporaryDirectory(prefix="rawstore-bench-") if one is None else nullcontext(None)
-            )
-            with tmp as folder:
-                target = one if one is not None else f"sqlite:///{folder}/bench.db"
-                from .migrator import migrate
 
-                # The bench changes the database it is pointed at: say so before doing it.
-                progress.log(
-                    f"migrating {redact(target)} first: applying any pending rawstore migrations (the bench needs "
-                    "its tables)"
-                )
-                done = migrate(target)
-                progress.log(
-                    f"applied {len(done)} migration(s)" + (": " + ", ".join(done) if done else " (already up to date)")
-                )
-                try:
-                    report = asyncio.run(
-                        run(
-                            target,
-                            messages=messages,
-                            batch=batch,
-                            reads=reads,
-                            spans=spans,
-                            traces=traces,
-                            progress=progress,
-                        )
+        def temporary_sqlite() -> str:
+            folder = folders.enter_context(tempfile.TemporaryDirectory(prefix="rawstore-bench-"))
+            return f"sqlite:///{folder}/bench.db"
+
+        targets = [one if one is not None else temporary_sqlite() for one in urls]
+        # Every database is migrated (so reached, and refused if it is a PgBouncer) before any is benchmarked: an
+        # unreachable third URL fails in seconds, not after the first two have run. The bench changes the
+        # databases it is pointed at: say so before doing it.
+        for target in targets:
+            progress.log(
+                f"migrating {redact(target)} first: applying any pending rawstore migrations (the bench needs its "
+                "tables)"
+            )
+            done = migrate(target)
+            progress.log(
+                f"applied {len(done)} migration(s)" + (": " + ", ".join(done) if done else " (already up to date)")
+            )
+        for one, target in zip(urls, targets, strict=True):
+            try:
+                report = asyncio.run(
+                    run(
+                        target,
+                        messages=messages,
+                        batch=batch,
+                        reads=reads,
+                        spans=spans,
+                        traces=traces,
+                        progress=progress,
                     )
-                except BenchMismatch as e:
-                    progress.log(str(e))
-                    return 1
-                if one is None:
-                    report.url = "(a temporary SQLite file)"
-                reports.append(report)
+                )
+            except BenchMismatch as e:
+                progress.log(str(e))
+                return 1
+            if one is None:
+                report.url = "(a temporary SQLite file)"
+            reports.append(report)
     for i, report in enumerate(reports):
         if warning is not None:
             report.notes.append(warning)

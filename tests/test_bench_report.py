@@ -221,6 +221,18 @@ def test_several_urls_make_one_report(tmp_path: Path) -> None:
         assert svg.count('class="db"') == len(urls), svg[:300]
 
 
+def test_every_url_is_migrated_before_any_is_benchmarked(tmp_path: Path) -> None:
+    """An unreachable last URL fails in seconds, before the first database is benchmarked, and writes no report."""
+    out_json = tmp_path / "r.json"
+    r = run(
+        "bench", f"sqlite:///{tmp_path}/a.db", "postgresql://nobody:pw@127.0.0.1:1/x", *SMALL, "--json", str(out_json)
+    )
+    assert (r.returncode, r.stdout) == (1, ""), r
+    assert "rawstore: MigrationError: cannot connect to postgresql://nobody:***@127.0.0.1:1/x" in r.stderr, r.stderr
+    assert "pw" not in r.stderr
+    assert "saving 200 messages" not in r.stderr and not out_json.exists()
+
+
 def test_html_escapes_every_value(tmp_path: Path) -> None:
     """A path with markup in it (a directory name may hold anything) is text in the page, never markup."""
     folder = tmp_path / 'x<script>alert(1)</script>&"q'
