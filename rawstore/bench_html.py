@@ -103,9 +103,8 @@ def chart(path: str, databases: list[Database]) -> str:
 
 def _row(*cells: str, header: bool = False, num: tuple[int, ...] = ()) -> str:
     tag = "th" if header else "td"
-    return (
-        "<tr>" + "".join(f"<{tag}{' class=num' if i in num else ''}>{c}</{tag}>" for i, c in enumerate(cells)) + "</tr>"
-    )
+    numeric = ' class="num"'
+    return "<tr>" + "".join(f"<{tag}{numeric if i in num else ''}>{c}</{tag}>" for i, c in enumerate(cells)) + "</tr>"
 
 
 def _figures_table(db: Database) -> str:
