@@ -265,7 +265,9 @@ def test_waterfall_in_a_browser(chromium: Any, backend: str, db_url: str) -> Non
             assert panel.locator("code.span-id").inner_text() == SCORED_SPAN
             assert panel.locator("h2.span-name").inner_text() == "llm: gpt-4o-mini"
             assert "call lookup_order for step 3" in panel.locator(".span-output").inner_text()
-            assert panel.locator("table.span-scores td", has_text="half grounded").inner_text() == f"half grounded {XSS}"
+            assert (
+                panel.locator("table.span-scores td", has_text="half grounded").inner_text() == f"half grounded {XSS}"
+            )
             assert page.locator("table.wf tr.sel a.span").inner_text() == "llm: gpt-4o-mini"
 
             # A bar links too; the failing span shows its error.
