@@ -1,5 +1,6 @@
-"""Seed a SQLite file with a small, realistic support-agent conversation and take the README's screenshot of the
-studio's thread page (docs/img/studio-threads.png) in Debian's headless Chromium.
+"""Seed a SQLite file with a small, realistic support-agent conversation and take the README's screenshots of the
+studio's thread page (docs/img/studio-threads.png) and of a trace's waterfall (docs/img/studio-waterfall.png, from
+tests/studio_trace_data.py) in Debian's headless Chromium.
 
     .venv/bin/python scripts/studio_screenshots.py [OUT_DIR]
 """
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.studio_support import browser, running_studio  # noqa: E402
+from tests.studio_trace_data import main as waterfall_shot  # noqa: E402
 
 T0 = datetime(2026, 12, 3, 14, 2, tzinfo=UTC)
 CONVERSATION = [
@@ -122,6 +124,8 @@ def main() -> None:
             page.screenshot(path=str(out / "studio-threads.png"))
             page.close()
     print(f"wrote {out / 'studio-threads.png'}")
+    sys.argv[1:] = [str(out)]
+    waterfall_shot()
 
 
 if __name__ == "__main__":
