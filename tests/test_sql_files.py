@@ -91,8 +91,11 @@ def test_query_is_scoped_to_the_tenant(name: str) -> None:
 # A table named after FROM / INTO / JOIN / UPDATE (not the UPDATE of an upsert's conflict clause).
 # Set-returning functions in FROM are not tables (the semantic-memory filters read JSON through them).
 _FUNCTIONS = {"unnest", "jsonb_array_elements", "jsonb_each", "json_each", "json_tree", "json_table"}
-# Names a query gives its own common table expressions (`WITH c AS (...)`): not tables.
-_CTE = re.compile(r"(?:\bWITH|,)\s+([A-Za-z_][A-Za-z0-9_]*)\s+AS\s*\(", re.IGNORECASE)
+# Names a query gives its own common table expressions (`WITH c AS (...)`, `WITH RECURSIVE c (x, n) AS (...)`): not
+# tables.
+_CTE = re.compile(
+    r"(?:\bWITH(?:\s+RECURSIVE)?|,)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?:\([^()]*\))?\s+AS\s*\(", re.IGNORECASE
+)
 _TABLE_REF = re.compile(
     r"\b(?:(?<!DISTINCT\s)FROM|INTO|JOIN|(?<!KEY\s)(?<!DO\s)(?<!FOR\s)UPDATE)\s+(\{schema\})?([A-Za-z_][A-Za-z0-9_]*)\b",
     re.IGNORECASE,
