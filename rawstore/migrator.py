@@ -59,6 +59,8 @@ def _backend(target: Target, *, read_only: bool = False, must_exist: bool = Fals
     }
     if target.dialect == "sqlite":
         attrs["connect"] = _sqlite_read_only_connect if read_only else _sqlite_connect
+        if not read_only:
+            attrs["begin"] = _sqlite_begin
     cls = type("Rawstore" + base.__name__, (base,), attrs)
     try:
         backend = cls(parsed, MIGRATION_TABLE)
@@ -99,6 +101,16 @@ def _sqlite_connect(self: Any, dburi: Any) -> sqlite3.Connection:
     conn = sqlite3.connect(dburi.database, timeout=LOCK_TIMEOUT, detect_types=sqlite3.PARSE_DECLTYPES)
     conn.isolation_level = None
     return conn
+
+
+def _sqlite_begin(self: Any) -> None:
+    # yoyo's deferred BEGIN makes a transaction that writes upgrade its read lock later, and SQLite refuses that
+    # upgrade at once (SQLITE_BUSY, without waiting) while another connection is committing: one of several racing
+    # migrators then failed between applying a migration and recording it, and the next applied it again. BEGIN
+    # IMMEDIATE takes the write lock up front, where the busy timeout does wait.
+    assert not self._in_transaction
+    self._in_transaction = True
+    self.execute("BEGIN IMMEDIATE")
 
 
 def _sqlite_read_only_connect(self: Any, dburi: Any) -> sqlite3.Connection:
