@@ -242,7 +242,9 @@ def test_jobs_counts_running_and_failed(backend: str, db_url: str) -> None:
 
         job = _json(base, f"/jobs/job/{seeded['failed_jobs'][0]}")["data"]
         assert job["job"]["status"] == "FAILED" and job["job"]["payload"] == {"i": 1}
-        assert job["running_ms"] is None
+        assert job["running_ms"] is None and "lease" not in job["job"]
+        held = _json(base, f"/jobs/job/{seeded['running_job']}")["data"]
+        assert "lease" not in held["job"] and held["job"]["worker_id"] == WORKER and held["lease_ms"] >= 0
         html = get(base, "/jobs").text
         assert html.count("&lt;script&gt;alert(") >= 7 and WORKER in html
         assert '<td class="worker">worker-7@host</td>' in html

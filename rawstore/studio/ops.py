@@ -4,6 +4,7 @@ in the request's transaction or in a savepoint of it, a bounded place for the ag
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -99,6 +100,19 @@ def choice(req: Req, name: str, members: Mapping[str, T]) -> T | None:
     if found is None:
         raise InvalidInput(f"{name} must be one of {', '.join(members)}, got {v!r}")
     return found
+
+
+def nice_ceiling(v: float) -> float:
+    """The chart scale for a largest value `v`: the least of 1, 2, 2.5 and 5 times a power of ten that holds it, so
+    the axis reads 0, half and whole in round numbers (0 for an empty chart)."""
+    if not v > 0 or not math.isfinite(v):
+        return 0
+    base = 10.0 ** math.floor(math.log10(v))
+    for m in (1, 2, 2.5, 5, 10):
+        top = m * base
+        if v <= top * (1 + 1e-9):
+            return int(top) if top >= 1 and top == int(top) else top
+    return 10 * base
 
 
 def flag(req: Req, name: str) -> bool:

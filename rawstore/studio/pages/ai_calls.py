@@ -9,7 +9,7 @@ from typing import Any
 from ...ai_calls.records import NANOS
 from ...ai_calls.store import AICallLog
 from ...store import Transaction
-from ..ops import bounded, clock, rows
+from ..ops import bounded, clock, nice_ceiling, rows
 from ..ops_queries import DailyModelUsage
 from ..ops_queries import StudioOpsQueries as Q
 from ..web import Req, View, page
@@ -74,6 +74,8 @@ async def ai_calls(req: Req) -> View:
 
     totals = await bounded(req, stats)
     daily, models = ([], []) if usage is None else _days(usage, first, days)
+    max_cost = max((d["cost"] for d in daily), default=0.0)
+    max_tokens = max((d["input_tokens"] + d["output_tokens"] for d in daily), default=0)
     return View(
         "ai_calls.html",
         "AI calls",
@@ -83,8 +85,11 @@ async def ai_calls(req: Req) -> View:
             "topic": topic,
             "daily": daily if usage is not None else None,
             "models": models,
-            "max_cost": max((d["cost"] for d in daily), default=0.0),
-            "max_tokens": max((d["input_tokens"] + d["output_tokens"] for d in daily), default=0),
+            "max_cost": max_cost,
+            "max_tokens": max_tokens,
+            # The charts' scales: round numbers at or above the largest day.
+            "cost_scale": nice_ceiling(max_cost),
+            "tokens_scale": nice_ceiling(max_tokens),
             "stats": totals,
         },
     )

@@ -121,7 +121,8 @@ async def job(req: Req) -> View:
         "job.html",
         f"Job {found.id}",
         {
-            "job": found,
+            # Every field but the lease token: it fences the worker holding the job, and a page has no use for it.
+            "job": {k: v for k, v in msgspec.structs.asdict(found).items() if k != "lease"},
             "running_ms": _ms(now, found.started_at) if found.status == Status.RUNNING else None,
             "lease_ms": _ms(now, found.locked_at) if found.status == Status.RUNNING else None,
         },

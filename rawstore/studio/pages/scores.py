@@ -10,7 +10,7 @@ from ...scores.records import SOURCE_BY_NAME, ScoreSource, ScoreStats
 from ...store import Transaction
 from ...timeutil import MAX_TS, MIN_TS
 from ..app import not_found
-from ..ops import bounded, choice, cut, read_key_cursor, rows
+from ..ops import bounded, choice, cut, nice_ceiling, read_key_cursor, rows
 from ..ops_queries import StudioOpsQueries as Q
 from ..web import Req, View, opaque, page
 
@@ -84,6 +84,7 @@ async def scorer(req: Req) -> View:
         "stats": stats,
         "histogram": buckets,
         "max_bucket": max((b.count for b in buckets or []), default=0),
+        "scale": nice_ceiling(max((b.count for b in buckets or []), default=0)),
         "scores": results.items,
     }
     return View(
