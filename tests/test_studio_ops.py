@@ -360,6 +360,8 @@ BAD = [
     ("/ai-calls?days=0", 400),
     ("/ai-calls?days=367", 400),
     ("/ai-calls?days=week", 400),
+    ("/ai-calls?topic=" + "t" * 300, 400),
+    ("/workflows/run/" + "r" * 300, 400),
     ("/scores/missing", 404),
     ("/scores/relevance?source=BOTH", 400),
     ("/scores/relevance?cursor=garbage", 400),
