@@ -62,10 +62,11 @@ class Context:
             yield conn
 
     @asynccontextmanager
-    async def write(self, tenant: str | None = None) -> AsyncIterator[Connection]:
+    async def write(self, tenant: str | None = None, *, first: str = "") -> AsyncIterator[Connection]:
         """A connection inside a transaction that commits when the block ends without error. In row-level security
-        mode the transaction is scoped to `tenant`, by default the current one."""
-        async with self.driver.acquire() as conn, conn.transaction():
+        mode the transaction is scoped to `tenant`, by default the current one. `first`: kit statements without
+        parameters that start the transaction (see Connection.transaction)."""
+        async with self.driver.acquire() as conn, conn.transaction(first=first):
             if self.rls:
                 await self.scope(conn, tenant)
             yield conn
@@ -112,8 +113,8 @@ class TxContext(Context):
             yield conn
 
     @asynccontextmanager
-    async def write(self, tenant: str | None = None) -> AsyncIterator[Connection]:
-        async with self.lock, self.check().transaction():
+    async def write(self, tenant: str | None = None, *, first: str = "") -> AsyncIterator[Connection]:
+        async with self.lock, self.check().transaction(first=first):
             if self.rls:
                 await self.scope(self.conn, tenant)
             yield self.conn

@@ -174,6 +174,8 @@ def bind(sets: Sequence[type[QuerySet]], queries: Mapping[str, Query], codecs: C
                 continue
             if q.array_batch and not isinstance(decl, Batch):
                 raise ConfigError(f"{q.origin}: {decl.key} is a `name[]` array batch but is declared {decl!r}")
+            if q.copy is not None and not isinstance(decl, Batch):
+                raise ConfigError(f"{q.origin}: {decl.key} has a [copy] form but is declared {decl!r}")
             out[decl.slot] = Bound(q, decoder(decl, q, codecs), _positions(decl, q))
         undeclared.extend(f"{s.domain}.{n}" for n in sorted(in_file - set(s.declared)))
     if missing or undeclared:

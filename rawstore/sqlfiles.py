@@ -3,8 +3,11 @@
 A file holds blocks that start with `-- name: <query>`; the `--` lines right after it are the docstring.
 Placeholders are `:name` in every dialect. A placeholder written `IN (:name)` takes a list, expanded to one
 placeholder per item on drivers without array parameters (PostgreSQL writes `= ANY(:name)` instead).
-A query whose name ends in `[]` is a column-array batch: `run_batch` sends one execute with a list per column
-(PostgreSQL `unnest`); other batch queries are sent with the driver's executemany.
+A query whose name ends in `[]` is a one-statement batch: PostgreSQL binds one array per column (`unnest`), SQLite
+repeats the row of its `VALUES (...)` once per item; other batch queries are sent with the driver's executemany.
+A block named `<query>[copy]` (PostgreSQL only) is the COPY form of the batch `<query>`: `COPY {schema}rs_x (a, b)
+FROM STDIN`, its columns the batch's parameters in their order. Drivers with `capabilities.copy_from` stream the
+batch that way (asyncpg's binary COPY), except under row-level security, which PostgreSQL refuses COPY FROM for.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -172,6 +175,16 @@ def _compile_inline(sql: str) -> Compiled:
 
 
 @dataclass(frozen=True, slots=True)
+class CopyTarget:
+    """Where the COPY form of a batch writes: a table (in `schema`, or the search path's when None) and its columns,
+    in the order of the batch's values."""
+
+    schema: str | None
+    table: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     """One named query of one dialect: its name, source SQL, compiled SQL and parameters."""
 
@@ -182,6 +195,8 @@ class Query:
     doc: str = ""
     array_batch: bool = False
     origin: str = field(default="", compare=False)
+    # The batch's `[copy]` form, when the file has one and the store may use it (see load_queries).
+    copy: CopyTarget | None = None
 
     @property
     def sql(self) -> str:
@@ -192,12 +207,70 @@ class Query:
         return self.compiled.names
 
 
-_HEADER = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)(?P<arr>\[\])?\s*$", re.MULTILINE)
+_HEADER = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)(?P<form>\[\]|\[copy\])?\s*$", re.MULTILINE)
+_IDENT = r'(?:[a-z_][a-z0-9_]*|"(?:[^"]|"")+")'
+# The table is written `{schema}rs_x` (PostgreSQL's kit queries), or bare.
+_COPY = re.compile(
+    rf"^COPY\s+(?P<schema>\{{schema\}})?(?P<table>{_IDENT})\s*\((?P<cols>[^()]*)\)\s+FROM\s+STDIN$", re.IGNORECASE
+)
+
+
+_ROW_TOKENS = re.compile(
+    r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|--[^\n]*|/\*.*?\*/|(?P<values>\bVALUES\b)|(?P<mark>[()?])""",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@functools.lru_cache(maxsize=256)
+def multi_row(sql: str) -> tuple[str, str, str] | None:
+    """(head, row, tail) of a qmark INSERT whose every `?` lies in the one row of its `VALUES (...)`: the statement
+    for n rows is head + n rows joined by ", " + tail. None when the SQL is not of that shape."""
+    depth = 0
+    start = end = -1
+    marks: list[int] = []
+    after_values = False
+    for m in _ROW_TOKENS.finditer(sql):
+        if m.group("values") is not None:
+            after_values = depth == 0
+            continue
+        mark = m.group("mark")
+        if mark is None:
+            continue
+        if mark == "?":
+            marks.append(m.start())
+        elif mark == "(":
+            if depth == 0 and after_values and start < 0:
+                start = m.start()
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0 and start >= 0 and end < 0:
+                end = m.end()
+        if mark != "(" or depth > 1:
+            after_values = False
+    if start < 0 or end < 0 or not marks or not all(start < p < end for p in marks):
+        return None
+    return sql[:start], sql[start:end], sql[end:]
+
+
+def _unquote(ident: str) -> str:
+    return ident[1:-1].replace('""', '"') if ident.startswith('"') else ident
+
+
+def _copy_target(source: str, schema: str, key: str, origin: str) -> CopyTarget:
+    """The target of a `[copy]` block, from its text before `{schema}` is replaced by `schema` (quoted, with a dot)."""
+    m = _COPY.match(source)
+    if m is None:
+        raise ConfigError(f"{origin}: {key}[copy] must be `COPY <table> (<columns>) FROM STDIN`, got {source[:80]!r}")
+    columns = tuple(_unquote(c.strip()) for c in m.group("cols").split(","))
+    named = schema.removesuffix(".")
+    return CopyTarget(_unquote(named) if m.group("schema") and named else None, _unquote(m.group("table")), columns)
 
 
 def parse_sql_file(text: str, domain: str, dialect: Dialect, origin: str, schema: str) -> dict[str, Query]:
-    """Split a file into named queries, keyed `<domain>.<name>`."""
+    """Split a file into named queries, keyed `<domain>.<name>` (a `[copy]` block becomes its batch's `copy`)."""
     queries: dict[str, Query] = {}
+    copies: dict[str, CopyTarget] = {}
     heads = list(_HEADER.finditer(text))
     if text[: heads[0].start() if heads else len(text)].strip(" \n-").strip() and not heads:
         raise ConfigError(f"{origin}: no '-- name:' header")
@@ -213,8 +286,19 @@ def parse_sql_file(text: str, domain: str, dialect: Dialect, origin: str, schema
         sql = "\n".join(sql_lines).strip().rstrip(";").strip()
         if not sql:
             raise ConfigError(f"{origin}: query {h.group('name')} has no SQL")
-        sql = sql.replace("{schema}", schema)
+        source, sql = sql, sql.replace("{schema}", schema)
         key = f"{domain}.{h.group('name')}"
+        if h.group("form") == "[]" and dialect == "mysql":
+            raise ConfigError(f"{origin}: {key}[]: a MariaDB batch is already multi-row (aiomysql's executemany)")
+        if h.group("form") == "[]" and dialect == "sqlite" and multi_row(compile_sql(sql, "qmark").sql) is None:
+            raise ConfigError(f"{origin}: {key}[] must be an INSERT with every parameter in its one VALUES (...) row")
+        if h.group("form") == "[copy]":
+            if dialect != "postgres":
+                raise ConfigError(f"{origin}: {key}[copy]: COPY FROM STDIN is PostgreSQL's")
+            if key in copies:
+                raise ConfigError(f"{origin}: query {key}[copy] defined twice")
+            copies[key] = _copy_target(source, schema, key, origin)
+            continue
         if key in queries:
             raise ConfigError(f"{origin}: query {key} defined twice")
         queries[key] = Query(
@@ -223,9 +307,20 @@ def parse_sql_file(text: str, domain: str, dialect: Dialect, origin: str, schema
             source=sql,
             compiled=compile_sql(sql, STYLE[dialect], inline_limits=True),
             doc=" ".join(doc_lines),
-            array_batch=h.group("arr") is not None,
+            array_batch=h.group("form") == "[]",
             origin=origin,
         )
+    for key, target in copies.items():
+        q = queries.get(key)
+        if q is None:
+            raise ConfigError(f"{origin}: {key}[copy] is the COPY form of a batch {key} the file does not define")
+        # The driver sends the batch's rows as they are: the COPY columns must be its parameters, in their order.
+        if target.columns != q.compiled.order:
+            raise ConfigError(
+                f"{origin}: {key}[copy] lists columns {', '.join(target.columns)}; {key} takes"
+                f" :{', :'.join(q.compiled.order)} (the same names, in the same order)"
+            )
+        queries[key] = replace(q, copy=target)
     return queries
 
 
@@ -240,10 +335,14 @@ def data_dir(kind: str) -> Path:
     raise ConfigError(f"rawstore's {kind}/ folder is missing from the installation")
 
 
-def load_queries(dialect: Dialect, schema: str = "") -> dict[str, Query]:
-    """Every named query of a dialect. `schema` (already quoted, with a trailing dot) replaces `{schema}`."""
+def load_queries(dialect: Dialect, schema: str = "", *, copy: bool = False) -> dict[str, Query]:
+    """Every named query of a dialect. `schema` (already quoted, with a trailing dot) replaces `{schema}`. Without
+    `copy` (a driver without COPY, or row-level security, under which PostgreSQL refuses COPY FROM) batches keep no
+    COPY form and are sent by their statement."""
     folder = data_dir("sql") / dialect
     out: dict[str, Query] = {}
     for path in sorted(folder.glob("*.sql")):
         out.update(parse_sql_file(path.read_text("utf-8"), path.stem, dialect, str(path), schema))
+    if not copy:
+        out = {k: replace(q, copy=None) if q.copy is not None else q for k, q in out.items()}
     return out

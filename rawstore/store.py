@@ -147,7 +147,8 @@ class Store(StoreDomains):
         self._driver = driver
         self._target = target
         quoted = f'"{schema}".' if driver.dialect == "postgres" else ""
-        queries = load_queries(driver.dialect, quoted)
+        # COPY FROM is refused on a table with row-level security: under it batches go by their statements.
+        queries = load_queries(driver.dialect, quoted, copy=driver.capabilities.copy_from and not rls)
         self._ctx = Context(driver, tenancy, bind(QUERY_SETS, queries, codecs(driver)), rls=rls)
         build(self, self._ctx)
         # Introspection and index management; its schema name is `store.schema.name`.

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
 
-from ..errors import ConnectionLost, DatabaseError
+from ..errors import ConfigError, ConnectionLost, DatabaseError
 from ..queryset import Bound
-from ..sqlfiles import Dialect, Query, Style, compile_sql
+from ..sqlfiles import CopyTarget, Dialect, Query, Style, compile_sql
 
 log = logging.getLogger("rawstore")
 R = TypeVar("R")
@@ -28,6 +29,8 @@ class Connection(abc.ABC):
     dialect: Dialect
     style: Style
     begin_sql = "BEGIN"
+    # Whether one command may hold several statements (PostgreSQL's simple query protocol).
+    joins_statements = False
     begin_read_only_sql = "BEGIN READ ONLY"
     # A statement timeout for the rest of the transaction: `{ms}` milliseconds or `{s}` seconds, filled with numbers.
     timeout_sql = "SET LOCAL statement_timeout = {ms}"
@@ -112,14 +115,17 @@ class Connection(abc.ABC):
         """Write many rows (positional, in the query's parameter order) atomically, in one round trip where the
         driver allows; the rows changed.
 
-        `name[]` queries get one list per column (PostgreSQL `unnest`), others go through executemany.
+        A batch with a COPY form streams its rows by COPY; `name[]` queries are one statement for the whole batch
+        (`set_statement`); others go through executemany.
         """
         if not rows:
             return 0
         t = time.perf_counter()
         c = q.compiled
-        if q.array_batch:
-            n = await self.execute(c.sql, [list(col) for col in zip(*rows, strict=True)])
+        if q.copy is not None:
+            n = await self.copy_rows(q.copy, rows)
+        elif q.array_batch:
+            n = await self.set_statement(q, rows)
         elif self._depth == 0 and len(rows) > 1:
             # executemany is several statements on some drivers (aiomysql splits at 1 MB, sqlite3 runs one per row):
             # all rows or none.
@@ -129,6 +135,15 @@ class Connection(abc.ABC):
             n = await self.executemany(c.sql, rows)
         _trace(q.name, t)
         return n
+
+    async def set_statement(self, q: Query, rows: Sequence[Sequence[Any]]) -> int:
+        """A `name[]` batch as one statement: here one list per column (PostgreSQL `unnest`)."""
+        return await self.execute(q.compiled.sql, [list(col) for col in zip(*rows, strict=True)])
+
+    async def copy_rows(self, target: CopyTarget, rows: Sequence[Sequence[Any]]) -> int:
+        """Stream rows (in `target.columns` order) into a table by COPY; the rows written. Only drivers whose
+        capabilities include `copy_from` have it (queries keep no COPY form elsewhere: see load_queries)."""
+        raise ConfigError(f"{type(self).__name__} has no COPY (a query kept its [copy] form on a driver without it)")
 
     # -- declared queries: rows decoded to their records ---------------------------------------------------
 
@@ -153,9 +168,39 @@ class Connection(abc.ABC):
         """Execute a declared statement; the rows it changed."""
         return await self.q_execute(b.query, values)
 
-    async def batch(self, b: Bound[None], rows: Sequence[Sequence[Any]]) -> int:
-        """Execute a declared batch statement for many rows, each in its declared field order (see q_batch_rows)."""
-        return await self.q_batch_rows(b.query, b.arrange(rows))
+    async def batch(
+        self, b: Bound[None], rows: Sequence[Sequence[Any]], *, alongside: Iterator[object] | None = None
+    ) -> int:
+        """Execute a declared batch statement for many rows, each in its declared field order (see q_batch_rows).
+
+        `alongside` is CPU work of the caller's to do while the database writes the batch: an iterator, each step
+        (`next()`) a fraction of a millisecond. The driver runs as many steps as fit while it waits on the server
+        (see while_writing); the caller finishes the iterator afterwards.
+        """
+        write = self.q_batch_rows(b.query, b.arrange(rows))
+        if alongside is None:
+            return await write
+        return await self.while_writing(write, alongside)
+
+    async def while_writing(self, write: Coroutine[Any, Any, int], work: Iterator[object]) -> int:
+        """Run `write` (a statement on this connection) as a task and steps of `work` while it waits on the server,
+        giving the event loop a turn after each step so that the statement's I/O keeps flowing (asyncio drivers).
+
+        The statement's error is raised and the remaining steps are left; when this is cancelled the task is too,
+        and its end is awaited: no statement of it is left running on the connection.
+        """
+        task = asyncio.ensure_future(write)
+        try:
+            await asyncio.sleep(0)  # the statement goes out before any step
+            for _ in work:
+                if task.done():
+                    break
+                await asyncio.sleep(0)
+        except BaseException:
+            task.cancel()
+            await asyncio.wait([task])
+            raise
+        return await task
 
     # -- the application's own SQL with :name placeholders -------------------------------------------
 
@@ -181,23 +226,33 @@ class Connection(abc.ABC):
             await self.command(self.timeout_reset_sql)
 
     @asynccontextmanager
-    async def transaction(self, *, read_only: bool = False, timeout_ms: int | None = None) -> AsyncIterator[Connection]:
+    async def transaction(
+        self, *, read_only: bool = False, timeout_ms: int | None = None, first: str = ""
+    ) -> AsyncIterator[Connection]:
         """A transaction, or a savepoint when one is already open on this connection.
 
         `read_only` (outermost transaction only) refuses every write with ReadOnly; `timeout_ms` cancels any of its
-        statements that runs longer (StatementTimeout).
+        statements that runs longer (StatementTimeout). `first`: kit statements without parameters to run as the
+        transaction starts (settings local to it), sent in the same message as the BEGIN where the driver can
+        (`joins_statements`): one round trip instead of two.
         """
         depth = self._depth
         limited = read_only and depth == 0
+        start = first
         # A cancelled BEGIN/SAVEPOINT aborts the link inside the verb, so nothing here can leave it half-open.
         if limited:
             await self.begin_read_only(timeout_ms)
-        elif depth == 0:
-            await self.command(self.begin_sql)
         else:
-            await self.command(f"SAVEPOINT rs_sp{depth}")
+            begin = self.begin_sql if depth == 0 else f"SAVEPOINT rs_sp{depth}"
+            if first and self.joins_statements:
+                # Sent below, where a failure of `first` (after its BEGIN succeeded) rolls back like any other.
+                start = f"{begin}; {first}"
+            else:
+                await self.command(begin)
         self._depth = depth + 1
         try:
+            if start:
+                await self.command(start)
             yield self
         except BaseException as e:
             self._depth = depth
@@ -273,6 +328,8 @@ class Capabilities(msgspec.Struct, frozen=True):
     - `row_locks`: writers lock rows, not the whole database (so two transactions can deadlock or wait on a row
       lock); SQLite has one writer at a time;
     - `listen_notify`: a session can wait for notifications (PostgreSQL LISTEN, not through PgBouncer);
+    - `copy_from`: a batch can be streamed by `COPY … FROM STDIN` (a query's `[copy]` form; PostgreSQL, through
+      PgBouncer too, but not under row-level security, which PostgreSQL refuses COPY FROM for);
     - `vector`, `full_text`: native vector similarity and full-text search (the semantic-memory domain);
     - `batch_binds_clock`: a batch is sent as one multi-row INSERT only when every value is bound (aiomysql), so a
       batch that needs the database time reads it once and binds it instead of calling the clock in SQL;
@@ -295,6 +352,7 @@ class Capabilities(msgspec.Struct, frozen=True):
     index_methods: tuple[str, ...] = ("btree",)
     online_index_builds: bool = False
     row_level_security: bool = False
+    copy_from: bool = False
 
 
 class Driver(abc.ABC):

@@ -27,7 +27,7 @@ from ..errors import (
     SerializationFailure,
     StatementTimeout,
 )
-from ..sqlfiles import Query
+from ..sqlfiles import CopyTarget, Query
 from .base import Capabilities, Connection, Driver, Listener, Row, _trace, deletes, missing_table
 
 # SQLSTATE -> error, exact codes first, then two-character classes. Codes, never message text, decide.
@@ -89,6 +89,7 @@ class PgConnection(Connection):
     style = "numeric"
     # Local to the transaction, so a connection PgBouncer hands to the next client carries no tenant.
     tenant_setting_sql = "SELECT set_config('rawstore.tenant_id', $1, true)"
+    joins_statements = True
 
     def __init__(self, raw: asyncpg.Connection) -> None:
         super().__init__()
@@ -120,6 +121,15 @@ class PgConnection(Connection):
         with self.guard(sql):
             rows: list[Row] = await self.raw.fetch(sql, *args)
             return rows
+
+    async def copy_rows(self, target: CopyTarget, rows: Sequence[Sequence[Any]]) -> int:
+        # Binary COPY: asyncpg encodes each row by the columns' types (read once by a cached one-row SELECT of the
+        # columns) and streams the buffer while it encodes, so the server parses nothing.
+        with self.guard(f"COPY {target.table}"):
+            status = await self.raw.copy_records_to_table(
+                target.table, records=rows, columns=list(target.columns), schema_name=target.schema
+            )
+            return _status_count(status)
 
     async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
         with self.guard(sql):
@@ -200,6 +210,7 @@ def capabilities(pgbouncer: bool, *, direct_listen: bool = False) -> Capabilitie
         index_methods=PG_INDEX_METHODS,
         online_index_builds=True,
         row_level_security=True,
+        copy_from=True,
     )
 
 

@@ -9,7 +9,7 @@ import hashlib
 import inspect
 import math
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -74,6 +74,15 @@ _ROW_SESSION = MEMORY_FIELDS.index("session_id")
 _ROW_DIMS = MEMORY_FIELDS.index("dims")
 _ROW_EMBEDDING = MEMORY_FIELDS.index("embedding")
 _ROW_IMPORTANCE = MEMORY_FIELDS.index("importance")
+_ROW_CONTENT = MEMORY_FIELDS.index("content")
+# A validated memory's row, in MEMORY_FIELDS order. A tuple, not a list: once the garbage collector has seen it
+# holding only atomic values it stops tracking it (a list it tracks for good, and in a large batch keeps
+# traversing and promoting).
+_Row = tuple[Any, ...]
+# add_many builds the returned memories while the database writes (Connection.batch's alongside) when its embeddings
+# hold at least this many floats, about this many per step (a step is a fraction of a millisecond).
+_ALONGSIDE_FLOATS = 20_000
+_STEP_FLOATS = 20_000
 
 
 def _ef_search(n: int) -> int:
@@ -169,16 +178,36 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
         yield items[i : i + size]
 
 
-class _Checked(msgspec.Struct, gc=False):
-    """A validated memory: its row (MEMORY_FIELDS order), what the caller gave, and the stored embedding values."""
-
-    row: builtins.list[Any]
-    memory: Memory
-    values: tuple[float, ...] | None
-
-
 def _label(i: int | None) -> str:
     return "memory" if i is None else f"memories[{i}]"
+
+
+def _stored(m: Memory, row: _Row) -> Memory:
+    """The memory as stored: the caller's fields, its validated importance and its embedding read back (the
+    float32 values as a tuple of floats)."""
+    blob = row[_ROW_EMBEDDING]
+    return Memory(
+        m.id,
+        m.user_id,
+        m.content,
+        m.session_id,
+        row[_ROW_IMPORTANCE],
+        None if blob is None else vectors.floats(blob, row[_ROW_DIMS]),
+        m.metadata,
+        m.created_at,
+        m.updated_at,
+        m.deleted_at,
+    )
+
+
+def _build(
+    memories: Sequence[Memory], rows: builtins.list[_Row], out: builtins.list[Memory], step: int
+) -> Iterator[None]:
+    """Append the stored memories to `out`, `step` at a time (one step per next()): the work a batch gives its
+    driver to do while the database writes (Connection.batch's `alongside`)."""
+    for i in range(0, len(rows), step):
+        out.extend(map(_stored, memories[i : i + step], rows[i : i + step]))
+        yield None
 
 
 class SemanticMemoryStore:
@@ -205,7 +234,7 @@ class SemanticMemoryStore:
             raise InvalidInput(f"embedder must be a callable texts -> vectors, or None, got {type(fn).__name__}")
         self._ctx.shared[_EMBEDDER] = fn
 
-    async def _embed(self, texts: builtins.list[str]) -> builtins.list[tuple[bytes, int, tuple[float, ...]]]:
+    async def _embed(self, texts: builtins.list[str]) -> builtins.list[tuple[bytes, int]]:
         fn = self.embedder
         assert fn is not None
         out = fn(texts)
@@ -216,7 +245,7 @@ class SemanticMemoryStore:
         got = builtins.list(out)
         if len(got) != len(texts):
             raise InvalidInput(f"the embedder returned {len(got)} vectors for {len(texts)} texts")
-        return [vectors.pack_values(v, f"embedder vector [{i}]") for i, v in enumerate(got)]
+        return [vectors.pack(v, f"embedder vector [{i}]") for i, v in enumerate(got)]
 
     # -- users --------------------------------------------------------------------------------------------------
 
@@ -341,11 +370,10 @@ class SemanticMemoryStore:
 
     # -- memories -----------------------------------------------------------------------------------------------
 
-    def _check(
-        self, t: str, m: object, i: int | None, packed: tuple[bytes, int, tuple[float, ...]] | None = None
-    ) -> _Checked:
-        """A validated memory. The common case (ASCII ids and content, UTC datetimes, a float importance) takes fast
-        paths and builds no error label: this is most of the CPU a batch costs next to the raw driver."""
+    def _check(self, t: str, m: object, i: int | None, packed: tuple[bytes, int] | None = None) -> _Row:
+        """A validated memory's row (MEMORY_FIELDS order). The common case (ASCII ids and content, UTC datetimes, a
+        float importance) takes fast paths and builds no error label: this is most of the CPU a batch costs next to
+        the raw driver."""
         if type(m) is not Memory and not isinstance(m, Memory):
             raise InvalidInput(f"{_label(i)} must be a rawstore.Memory, got {type(m).__name__}")
         mid, uid, sid, content, imp = m.id, m.user_id, m.session_id, m.content, m.importance
@@ -367,11 +395,10 @@ class SemanticMemoryStore:
             imp = _number(imp, f"{_label(i)}.importance")
         blob: bytes | None = None
         dims: int | None = None
-        values: tuple[float, ...] | None = None
         if packed is not None:
-            blob, dims, values = packed
+            blob, dims = packed
         elif m.embedding is not None:
-            blob, dims, values = vectors.pack_values(m.embedding, f"{_label(i)}.embedding")
+            blob, dims = vectors.pack(m.embedding, f"{_label(i)}.embedding")
         md = m.metadata
         meta: str | None = None
         if md is not None:
@@ -387,14 +414,16 @@ class SemanticMemoryStore:
             if meta is None:
                 meta = encode_json(md, f"{_label(i)}.metadata")
         out = self._ctx.ts_out
-        stamps = []
-        for name, ts in (("created_at", m.created_at), ("updated_at", m.updated_at)):
-            if type(ts) is not datetime or ts.tzinfo is not UTC or not MIN_TS <= ts <= MAX_TS:
-                check_dt(ts, f"{_label(i)}.{name}")
-            stamps.append(out(ts))
+        created, updated = m.created_at, m.updated_at
+        if type(created) is not datetime or created.tzinfo is not UTC or not MIN_TS <= created <= MAX_TS:
+            check_dt(created, f"{_label(i)}.created_at")
+        if type(updated) is not datetime or updated.tzinfo is not UTC or not MIN_TS <= updated <= MAX_TS:
+            check_dt(updated, f"{_label(i)}.updated_at")
         deleted = None if m.deleted_at is None else out(check_dt(m.deleted_at, f"{_label(i)}.deleted_at"))
-        row = [t, mid, uid, sid, content, imp, dims, blob, meta, stamps[0], stamps[1], deleted]
-        return _Checked(row, m, values)
+        created_out = out(created)
+        # A new memory's two times are usually the same instant: one conversion (text on SQLite and MariaDB).
+        updated_out = created_out if updated == created else out(updated)
+        return (t, mid, uid, sid, content, imp, dims, blob, meta, created_out, updated_out, deleted)
 
     async def add(self, memory: Memory) -> Memory:
         """Store a new memory (see add_many)."""
@@ -420,36 +449,43 @@ class SemanticMemoryStore:
             return []
         # numpy embeddings of one dimension are checked and packed as one array (else one by one, in _check).
         pre = vectors.pack_rows([getattr(m, "embedding", None) for m in memories])
+        check = self._check
         if pre is None:
-            checked = [self._check(t, m, None if single else i) for i, m in enumerate(memories)]
+            rows = [check(t, m, None if single else i) for i, m in enumerate(memories)]
         else:
-            checked = [self._check(t, m, None if single else i, pre[i]) for i, m in enumerate(memories)]
-        seen: set[str] = set()
-        for c in checked:
-            if c.row[_ROW_ID] in seen:
-                raise InvalidInput(f"memory id {c.row[_ROW_ID]!r} appears twice in the batch")
-            seen.add(c.row[_ROW_ID])
-        missing = [c for c in checked if c.row[_ROW_EMBEDDING] is None]
+            blobs, width = pre
+            rows = [check(t, m, None if single else i, (blobs[i], width)) for i, m in enumerate(memories)]
+        if len({r[_ROW_ID] for r in rows}) != len(rows):
+            seen: set[str] = set()
+            for r in rows:
+                if r[_ROW_ID] in seen:
+                    raise InvalidInput(f"memory id {r[_ROW_ID]!r} appears twice in the batch")
+                seen.add(r[_ROW_ID])
+        missing = [i for i, r in enumerate(rows) if r[_ROW_EMBEDDING] is None]
         if missing and self.embedder is not None:
-            for c, (blob, dims, values) in zip(
-                missing, await self._embed([c.memory.content for c in missing]), strict=True
-            ):
-                c.row[_ROW_EMBEDDING] = blob
-                c.row[_ROW_DIMS] = dims
-                c.values = values
+            got = await self._embed([rows[i][_ROW_CONTENT] for i in missing])
+            for i, (blob, n) in zip(missing, got, strict=True):
+                row = builtins.list(rows[i])
+                row[_ROW_DIMS], row[_ROW_EMBEDDING] = n, blob
+                rows[i] = tuple(row)
         wanted: dict[str, int] = {}
-        for c in checked:
-            dims = c.row[_ROW_DIMS]
+        for r in rows:
+            dims = r[_ROW_DIMS]
             if dims is None:
                 continue
-            user = c.row[_ROW_USER]
+            user = r[_ROW_USER]
             if wanted.setdefault(user, dims) != dims:
                 raise InvalidInput(
                     f"memories of user {user!r} have embeddings of {wanted[user]} and {dims} dimensions in one batch"
                 )
-        rows = [c.row for c in checked]
-        users = sorted({r[_ROW_USER] for r in rows})
         created: set[int] = set()
+        users = sorted({r[_ROW_USER] for r in rows})
+        out: builtins.list[Memory] = []
+        floats = sum(r[_ROW_DIMS] or 0 for r in rows)
+        # Making the returned embeddings' floats is most of the CPU a large batch costs (384,000 Python floats for
+        # 1,000 memories of 384 dimensions): the driver does it while the database writes the rows.
+        steps = _build(memories, rows, out, max(1, _STEP_FLOATS * len(rows) // max(1, floats)))
+        alongside = steps if floats >= _ALONGSIDE_FLOATS else None
         async with self._ctx.write() as conn:
             await self._lock_users(conn, t, users, wanted)
             pgvector = self._ctx.capabilities.vector and bool(wanted)
@@ -457,27 +493,15 @@ class SemanticMemoryStore:
                 # Before the memories: a new dimension's table is filled with the ones already stored.
                 for dims in sorted(set(wanted.values())):
                     await self._ensure_table(conn, dims, created)
+            insert = self._ctx[Q.insert_memories]
             for chunk in _chunks(rows):
-                await conn.batch(self._ctx[Q.insert_memories], chunk)
+                await conn.batch(insert, chunk, alongside=alongside)
             if pgvector:
                 await self._insert_vectors(conn, rows)
         self._remember_tables(created)
-        return [self._stored(c) for c in checked]
-
-    def _stored(self, c: _Checked) -> Memory:
-        m = c.memory
-        return Memory(
-            m.id,
-            m.user_id,
-            m.content,
-            m.session_id,
-            c.row[_ROW_IMPORTANCE],
-            c.values,
-            m.metadata,
-            m.created_at,
-            m.updated_at,
-            m.deleted_at,
-        )
+        for _ in steps:  # what did not fit while the database wrote
+            pass
+        return out
 
     async def _lock_users(self, conn: Connection, t: str, users: builtins.list[str], wanted: dict[str, int]) -> None:
         """Lock the users' rows (in id order: concurrent writers queue instead of deadlocking); NotFound for a missing
@@ -533,7 +557,7 @@ class SemanticMemoryStore:
         check_metadata(metadata)
         encode_optional_json(metadata, "metadata")
         if packed is None and content is not None and self.embedder is not None:
-            packed = (await self._embed([content]))[0][:2]
+            packed = (await self._embed([content]))[0]
         key = {"tenant_id": t, "id": memory_id}
         created: set[int] = set()
         async with self._ctx.write() as conn:
@@ -644,7 +668,7 @@ class SemanticMemoryStore:
         if limit == 0:
             return []
         if query is None and text is not None and mode != "text" and self.embedder is not None:
-            query = (await self._embed([text]))[0][:2]
+            query = (await self._embed([text]))[0]
         words = _words(text) if text is not None and mode != "vector" else ""
         fused = mode == "hybrid" and query is not None and text is not None
         n = min(max(limit * 4, 40), MAX_SEARCH_LIMIT) if fused else limit
@@ -691,14 +715,17 @@ class SemanticMemoryStore:
         self, t: str, user_id: str, blob: bytes, dims: int, n: int, values: dict[str, Any]
     ) -> tuple[builtins.list[tuple[float, str]], dict[str, Memory]]:
         args = dict(values, query=vectors.pgvector_wire(blob, dims), limit=n)
+        settings = self._pgv("vector_scan_settings", ef=_ef_search(n))
         inside = isinstance(self._ctx, TxContext)
-        async with self._ctx.write() as conn:
+        # On the pool the settings go with the BEGIN (one round trip); inside an application's transaction they are
+        # given back afterwards, so they are set (and read first) by themselves.
+        async with self._ctx.write(first="" if inside else settings.query.sql) as conn:
             rows: builtins.list[Any] = []
             if await self._table_exists(conn, dims):
                 before: Any = None
                 if inside:
                     before = await conn.one(self._pgv("vector_scan_current"), {})
-                await conn.run(self._pgv("vector_scan_settings", ef=_ef_search(n)), {})
+                    await conn.run(settings, {})
                 rows = await conn.many(self._pgv("vector_nearest", dims), args)
                 if len(rows) < n:
                     # The index scan gave up before enough rows passed the filters: the exact search misses none.
@@ -884,7 +911,7 @@ class SemanticMemoryStore:
         if created and not isinstance(self._ctx, TxContext):
             self._ctx.shared.setdefault(_VECTOR_TABLES, set()).update(created)
 
-    async def _insert_vectors(self, conn: Connection, rows: builtins.list[builtins.list[Any]]) -> None:
+    async def _insert_vectors(self, conn: Connection, rows: builtins.list[_Row]) -> None:
         by_dims: dict[int, builtins.list[tuple[Any, ...]]] = {}
         for r in rows:
             dims = r[_ROW_DIMS]

@@ -69,13 +69,18 @@ WHERE tenant_id = :tenant_id AND user_id = :user_id
 ORDER BY started_at DESC, id DESC LIMIT :limit
 
 -- name: insert_memories[]
--- A batch of new memories from column arrays; a duplicate id is a unique violation.
+-- A batch of new memories from column arrays (under row-level security); a duplicate id is a unique violation.
 INSERT INTO {schema}rs_memories (tenant_id, id, user_id, session_id, content, importance, dims, embedding, metadata,
     created_at, updated_at, deleted_at)
 SELECT t, i, u, s, c, imp, d, e, md::jsonb, ca, ua, da
 FROM unnest(:tenant_id::text[], :id::text[], :user_id::text[], :session_id::text[], :content::text[],
             :importance::float8[], :dims::int[], :embedding::bytea[], :metadata::text[], :created_at::timestamptz[],
             :updated_at::timestamptz[], :deleted_at::timestamptz[]) AS r(t, i, u, s, c, imp, d, e, md, ca, ua, da)
+
+-- name: insert_memories[copy]
+-- The same batch streamed by binary COPY (the fastest path; not under row-level security, which refuses COPY FROM).
+COPY {schema}rs_memories (tenant_id, id, user_id, session_id, content, importance, dims, embedding, metadata,
+    created_at, updated_at, deleted_at) FROM STDIN
 
 -- name: get_memory
 SELECT id, user_id, content, session_id, importance, embedding, metadata::text, created_at, updated_at, deleted_at

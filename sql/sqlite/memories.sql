@@ -68,8 +68,9 @@ WHERE tenant_id = :tenant_id AND user_id = :user_id
   AND started_at <= :c_ts AND (started_at < :c_ts OR id < :c_id)
 ORDER BY started_at DESC, id DESC LIMIT :limit
 
--- name: insert_memories
--- A batch of new memories (executemany in one transaction); a duplicate id is a unique violation.
+-- name: insert_memories[]
+-- A batch of new memories as one INSERT of many VALUES rows (FTS5 flushes its pending terms once per statement, so
+-- executemany's statement per row costs three times as much); a duplicate id is a unique violation.
 INSERT INTO rs_memories (tenant_id, id, user_id, session_id, content, importance, dims, embedding, metadata,
     created_at, updated_at, deleted_at)
 VALUES (:tenant_id, :id, :user_id, :session_id, :content, :importance, :dims, :embedding, :metadata, :created_at,

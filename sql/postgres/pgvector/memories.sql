@@ -59,7 +59,7 @@ ON CONFLICT (tenant_id, id) DO UPDATE SET embedding = EXCLUDED.embedding
 DELETE FROM {schema}rs_memories_vec_{dims} WHERE tenant_id = :tenant_id AND id = :id
 
 -- name: vector_scan_settings
--- For the rest of this transaction (one round trip, three statements): plan the search for its values (a generic
+-- For the rest of this transaction (sent with its BEGIN, one round trip): plan the search for its values (a generic
 -- plan cannot tell a user of ten memories from one of a million), and let an HNSW scan go on past ef_search until
 -- enough rows pass the filters. {ef} is an int from 40 to 1000.
 SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL hnsw.iterative_scan = relaxed_order;
