@@ -28,6 +28,7 @@ TEMPLATES = (
     "vector_scan_reset",
     "vector_scan_current",
     "vector_nearest",
+    "vector_nearest_unfiltered",
     "vector_nearest_exact",
 )
 

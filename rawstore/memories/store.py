@@ -726,7 +726,12 @@ class SemanticMemoryStore:
                 if inside:
                     before = await conn.one(self._pgv("vector_scan_current"), {})
                     await conn.run(settings, {})
-                rows = await conn.many(self._pgv("vector_nearest", dims), args)
+                plain = not values["include_deleted"] and all(
+                    values[k] is None for k in ("session_id", "min_importance", "meta")
+                )
+                rows = await conn.many(
+                    self._pgv("vector_nearest_unfiltered" if plain else "vector_nearest", dims), args
+                )
                 if len(rows) < n:
                     # The index scan gave up before enough rows passed the filters: the exact search misses none.
                     rows = await conn.many(self._pgv("vector_nearest_exact", dims), args)

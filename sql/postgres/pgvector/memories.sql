@@ -90,6 +90,15 @@ WHERE v.tenant_id = :tenant_id AND v.user_id = :user_id
       WHERE NOT coalesce(m.metadata -> (f.c ->> 0) = f.c -> 2, false)))
 ORDER BY v.embedding OPERATOR({vector}<=>) :query::{vector}vector LIMIT :limit
 
+-- name: vector_nearest_unfiltered
+-- vector_nearest without filters (no session, importance or metadata condition; soft-deleted memories left out):
+-- the common search, a statement with less for the planner to fold away at each call. Takes the same values.
+SELECT m.id, m.user_id, m.content, m.session_id, m.importance, m.embedding, m.metadata::text, m.created_at,
+    m.updated_at, m.deleted_at, v.embedding OPERATOR({vector}<=>) :query::{vector}vector AS distance
+FROM {schema}rs_memories_vec_{dims} v JOIN {schema}rs_memories m ON m.tenant_id = v.tenant_id AND m.id = v.id
+WHERE v.tenant_id = :tenant_id AND v.user_id = :user_id AND m.deleted_at IS NULL
+ORDER BY v.embedding OPERATOR({vector}<=>) :query::{vector}vector LIMIT :limit
+
 -- name: vector_nearest_exact
 -- The same, exactly: the distance is sorted as an expression no index serves. Used when the index scan returned
 -- fewer rows than asked (the filters left too few of the rows it visited).
