@@ -181,6 +181,9 @@ def test_token_is_required_when_set(backend: str, db_url: str) -> None:
             r = c.get(f"/threads?token={token}&tenant=default")
             assert r.status_code == 303 and "token" not in r.headers["location"]
             assert c.get(r.headers["location"]).status_code == 200  # the cookie carries it from now on
+        # The redirect never leaves the studio, whatever the path looks like.
+        r = httpx.get(f"{base}//evil.example/x?token={token}", timeout=30)
+        assert r.status_code == 303 and r.headers["location"] == "/evil.example/x"
 
 
 def test_cli_refuses_a_public_address_without_token(

@@ -259,7 +259,8 @@ class StudioApp:
             if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
                 # Trade the token in the URL for a cookie, and drop it from the address bar (and from history).
                 params = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-                target = request.url.path + (f"?{urlencode(params)}" if params else "")
+                # One leading slash: "//host/..." would send the browser to another site.
+                target = "/" + request.url.path.lstrip("/") + (f"?{urlencode(params)}" if params else "")
                 resp = RedirectResponse(target, 303)
                 resp.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
                 await resp(scope, receive, send_with_headers)
