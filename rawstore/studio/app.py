@@ -7,7 +7,7 @@ import hmac
 import logging
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -84,13 +84,23 @@ class _State:
         return self.source._target.url
 
 
-def create_app(source: Store | str, *, token: str | None = None, timeout: float = 1.0) -> StudioApp:
+def create_app(
+    source: Store | str,
+    *,
+    token: str | None = None,
+    timeout: float = 1.0,
+    hosts: Sequence[str] | None = None,
+) -> StudioApp:
     """The studio as an ASGI application over an open Store or a database URL (opened at startup, read-only).
 
     Every page is a GET, runs in one read-only transaction whose statements are cancelled after `timeout` seconds,
     and has a JSON twin (`?format=json`). With `token`, every request must carry it (`Authorization: Bearer`, the
     cookie set by visiting any page with `?token=`); without, the studio must only listen on the loopback address.
+    `hosts`: the only host names a request's Host header may carry (any port), others get 421; `serve` without a
+    token passes the loopback names, so a web page elsewhere cannot reach the studio by DNS rebinding.
     """
+    if hosts is not None and (isinstance(hosts, str) or not all(isinstance(h, str) and h for h in hosts)):
+        raise ConfigError("hosts must be a list of host names")
     if not isinstance(source, Store | str):
         raise ConfigError(f"create_app takes a Store or a database URL, got {type(source).__name__}")
     if isinstance(source, str):
@@ -117,7 +127,7 @@ def create_app(source: Store | str, *, token: str | None = None, timeout: float 
     routes.append(Mount("/static", StaticFiles(packages=[("rawstore.studio", "static")]), name="static"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.studio = state
-    return StudioApp(app, state.config.token)
+    return StudioApp(app, state.config.token, None if hosts is None else frozenset(h.lower() for h in hosts))
 
 
 def _endpoint(state: _State, p: Page) -> Any:
@@ -223,6 +233,14 @@ def _error(env: Any, e: RawstoreError, as_json: bool, tenant_id: str, nav: list[
     return HTMLResponse(html, status)
 
 
+def _host_name(host: str) -> str:
+    """The name part of a Host header: "127.0.0.1:4983" -> "127.0.0.1", "[::1]:4983" -> "::1"."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def not_found(what: str) -> NotFound:
     return NotFound(f"{what} does not exist in this tenant")
 
@@ -231,9 +249,10 @@ class StudioApp:
     """The studio's ASGI application: the pages, behind GET/HEAD only, the token when one is set, and the security
     headers on every answer. `.app` is the Starlette application inside."""
 
-    def __init__(self, app: Starlette, token: str | None) -> None:
+    def __init__(self, app: Starlette, token: str | None, hosts: frozenset[str] | None = None) -> None:
         self.app = app
         self.token = token
+        self.hosts = hosts
         self.state = app.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -249,6 +268,11 @@ class StudioApp:
                 message = {**message, "headers": headers}
             await send(message)
 
+        if self.hosts is not None and _host_name(request.headers.get("host", "")) not in self.hosts:
+            await Response("misdirected request: this studio answers only to its own host names", 421)(
+                scope, receive, send_with_headers
+            )
+            return
         if request.method not in ("GET", "HEAD"):
             await Response("the studio is read-only", 405, headers={"allow": "GET, HEAD"})(
                 scope, receive, send_with_headers

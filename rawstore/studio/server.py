@@ -45,5 +45,8 @@ def serve(
 
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ConfigError(f"port must be between 0 and 65535, got {port!r}")
-    app = create_app(url, token=resolve_token(host, token), timeout=timeout)
+    token = resolve_token(host, token)
+    # Without a token the studio is this machine's only: it answers to loopback names alone (no DNS rebinding).
+    hosts = None if token is not None else sorted({"127.0.0.1", "localhost", "::1", host})
+    app = create_app(url, token=token, timeout=timeout, hosts=hosts)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, lifespan="on")
