@@ -270,13 +270,14 @@ def _run(args: argparse.Namespace) -> int:
         return 0 if health.healthy else 1
     elif args.command == "studio":
         try:
-            from .studio.server import serve
+            from .studio.server import resolve_token, serve
         except ModuleNotFoundError as e:
             if (e.name or "").split(".")[0] not in ("starlette", "jinja2", "uvicorn", "markupsafe"):
                 raise
             raise ConfigError(f"rawstore studio needs the {e.name} package: pip install 'rawstore[studio]'") from e
+        token = resolve_token(args.host, args.token)  # refused before anything is printed or opened
         print(f"rawstore studio on http://{args.host}:{args.port}/ over {redact(args.url)} (Ctrl-C stops)")
-        serve(args.url, host=args.host, port=args.port, token=args.token, timeout=args.timeout)
+        serve(args.url, host=args.host, port=args.port, token=token, timeout=args.timeout)
     else:
         from .bench import compare_files
         from .bench import main as bench_main
