@@ -69,10 +69,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_studio(url: str, *, token: str | None = None, timeout: float = 1.0) -> Iterator[str]:
+def running_studio(
+    url: str, *, token: str | None = None, timeout: float = 1.0, hosts: list[str] | None = None
+) -> Iterator[str]:
     """Serve the studio over `url` in a background thread; yields its base URL (http://127.0.0.1:PORT)."""
     port = free_port()
-    app = create_app(url, token=token, timeout=timeout)
+    app = create_app(url, token=token, timeout=timeout, hosts=hosts)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="studio", daemon=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import threading
 
 import httpx
 import pytest
@@ -15,7 +14,7 @@ import rawstore
 from rawstore.errors import ConfigError
 from rawstore.studio import create_app
 from rawstore.studio.server import is_loopback, resolve_token, serve
-from tests.studio_support import free_port, run, seed_threads, studio_url
+from tests.studio_support import free_port, run, running_studio, seed_threads, studio_url
 
 
 @pytest.mark.parametrize("timeout", [0, -1, math.nan, math.inf, True, "1"])
@@ -71,22 +70,12 @@ def test_over_an_open_store(backend: str, db_url: str) -> None:
 
 def test_host_names_are_checked(backend: str, db_url: str) -> None:
     """Without a token the command passes the loopback names: a rebinding page's Host header is refused."""
-    app = create_app(studio_url(backend, db_url), hosts=["127.0.0.1", "localhost", "::1"])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            thread.join(0.02)
-        base = f"http://127.0.0.1:{port}"
+    with running_studio(studio_url(backend, db_url), hosts=["127.0.0.1", "localhost", "::1"]) as base:
+        port = base.rsplit(":", 1)[1]
         assert httpx.get(base + "/threads", timeout=30).status_code == 200
         assert httpx.get(base + "/threads", headers={"host": f"localhost:{port}"}, timeout=30).status_code == 200
         assert httpx.get(base + "/threads", headers={"host": f"[::1]:{port}"}, timeout=30).status_code == 200
         r = httpx.get(base + "/threads", headers={"host": f"attacker.example:{port}"}, timeout=30)
         assert r.status_code == 421
-    finally:
-        server.should_exit = True
-        thread.join(20)
     with pytest.raises(ConfigError):
         create_app("sqlite:///x.db", hosts="localhost")  # type: ignore[arg-type]

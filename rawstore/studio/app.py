@@ -174,16 +174,21 @@ def _json_url(request: Request) -> str:
     return f"{request.url.path}?{urlencode(params)}"
 
 
-async def _tenants(state: _State, req: Req) -> list[str]:
-    """The tenant picker's choices, cached for a while: a DISTINCT over several tables is not free."""
+async def known_tenants(state: _State, req: Req) -> list[str]:
+    """The tenants that own rows, cached for a while: a DISTINCT over several tables is not free."""
     at, names = state.tenants
     if time.monotonic() - at > TENANT_CACHE_SECONDS:
         try:
             names = await req.many(StudioQueries.tenants, {"limit": MAX_TENANTS})
-        except StatementTimeout:  # a huge database: offer the tenant in use and the default
+        except StatementTimeout:  # a huge database: the picker offers the tenant in use and the default
             names = []
         state.tenants = (time.monotonic(), names)
-    return sorted({*names, req.tenant, DEFAULT_TENANT})
+    return names
+
+
+async def _tenants(state: _State, req: Req) -> list[str]:
+    """The tenant picker's choices: the known tenants, the one in use and the default."""
+    return sorted({*await known_tenants(state, req), req.tenant, DEFAULT_TENANT})
 
 
 async def migration_status(state: _State) -> dict[str, Any]:
