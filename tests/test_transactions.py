@@ -101,6 +101,30 @@ async def test_an_sql_error_fails_the_whole_transaction_and_the_pool_recovers(
         assert await _app_ids(one) == ["p2"]
 
 
+async def test_a_transaction_whose_first_statement_fails_or_that_runs_none_leaves_no_transaction_open(
+    backend: str, db_url: str, app: str
+) -> None:
+    """On SQLite the BEGIN waits for the block's first statement and goes with it: a block that runs no statement
+    and one whose first statement fails must both leave the only pooled connection outside any transaction, so the
+    next block's write commits and another connection (which must not meet a held write lock) sees it."""
+    kw = {"max_size": 1, "min_size": 1, "pgbouncer": backend == "pgbouncer"}
+    async with rawstore.connect(db_url, **kw) as one, rawstore.connect(db_url, **kw) as other:
+        async with one.transaction():
+            pass
+        with pytest.raises(rawstore.DatabaseError):
+            async with one.transaction() as tx:
+                await tx.execute("SELECT no_such_column FROM app_projects")
+        with pytest.raises(Boom):
+            async with one.transaction() as tx:
+                raise Boom
+        async with one.transaction() as tx:
+            await tx.execute(INSERT, {"id": "p1", "name": "a", "n": 1})
+        assert await _app_ids(other) == ["p1"]
+        async with other.transaction() as tx:  # the write lock is free
+            await tx.execute(INSERT, {"id": "p2", "name": "b", "n": 2})
+        assert await _app_ids(one) == ["p1", "p2"]
+
+
 async def test_execute_returns_rowcounts(store: Store, app: str) -> None:
     async with store.transaction() as tx:
         assert await tx.execute(INSERT, {"id": "a", "name": "x", "n": 1}) == 1

@@ -20,6 +20,7 @@ from ..sqlfiles import CopyTarget, Dialect, Query, Style, compile_sql
 
 log = logging.getLogger("rawstore")
 R = TypeVar("R")
+T = TypeVar("T")
 Row = Sequence[Any]
 
 
@@ -31,6 +32,8 @@ class Connection(abc.ABC):
     begin_sql = "BEGIN"
     # Whether one command may hold several statements (PostgreSQL's simple query protocol).
     joins_statements = False
+    # Whether a transaction's BEGIN may wait for its first statement and go in the same call (see `pending_begin`).
+    defers_begin = False
     begin_read_only_sql = "BEGIN READ ONLY"
     # A statement timeout for the rest of the transaction: `{ms}` milliseconds or `{s}` seconds, filled with numbers.
     timeout_sql = "SET LOCAL statement_timeout = {ms}"
@@ -43,6 +46,10 @@ class Connection(abc.ABC):
         self.app_sql = False
         # Set by abort(): the link is closed and the pool discards it.
         self.broken = False
+        # A BEGIN not sent yet (drivers that defer it): the next statement sends it first, in the same call.
+        self.pending_begin = ""
+        # Work a batch's `alongside` left undone when its statement ended: it goes on while the COMMIT runs.
+        self.leftover: Iterator[object] | None = None
 
     @abc.abstractmethod
     def abort(self) -> None:
@@ -175,14 +182,15 @@ class Connection(abc.ABC):
 
         `alongside` is CPU work of the caller's to do while the database writes the batch: an iterator, each step
         (`next()`) a fraction of a millisecond. The driver runs as many steps as fit while it waits on the server
-        (see while_writing); the caller finishes the iterator afterwards.
+        (see while_writing), and more while the transaction's COMMIT runs; the caller finishes the iterator after
+        the transaction.
         """
         write = self.q_batch_rows(b.query, b.arrange(rows))
         if alongside is None:
             return await write
         return await self.while_writing(write, alongside)
 
-    async def while_writing(self, write: Coroutine[Any, Any, int], work: Iterator[object]) -> int:
+    async def while_writing(self, write: Coroutine[Any, Any, T], work: Iterator[object]) -> T:
         """Run `write` (a statement on this connection) as a task and steps of `work` while it waits on the server,
         giving the event loop a turn after each step so that the statement's I/O keeps flowing (asyncio drivers).
 
@@ -194,6 +202,7 @@ class Connection(abc.ABC):
             await asyncio.sleep(0)  # the statement goes out before any step
             for _ in work:
                 if task.done():
+                    self.leftover = work
                     break
                 await asyncio.sleep(0)
         except BaseException:
@@ -244,7 +253,11 @@ class Connection(abc.ABC):
             await self.begin_read_only(timeout_ms)
         else:
             begin = self.begin_sql if depth == 0 else f"SAVEPOINT rs_sp{depth}"
-            if first and self.joins_statements:
+            if depth == 0 and self.defers_begin:
+                # SQLite's calls each cost a hop to the connection's thread: the BEGIN rides with the first
+                # statement (a transaction that runs none sends nothing at all).
+                self.pending_begin = begin
+            elif first and self.joins_statements:
                 # Sent below, where a failure of `first` (after its BEGIN succeeded) rolls back like any other.
                 start = f"{begin}; {first}"
             else:
@@ -261,8 +274,11 @@ class Connection(abc.ABC):
                 # link with a statement still in flight could even run inside it). Closing the link rolls back.
                 self.abort()
                 raise
+            self.leftover = None  # the caller finishes its work (or drops it)
             try:
-                if depth == 0:
+                if depth == 0 and self.pending_begin:
+                    self.pending_begin = ""  # no statement ran: nothing began
+                elif depth == 0:
                     await self.command("ROLLBACK")
                     if limited:
                         await self.end_read_only(timeout_ms)
@@ -275,7 +291,15 @@ class Connection(abc.ABC):
             raise
         else:
             self._depth = depth
-            if depth == 0:
+            if depth == 0 and self.pending_begin:
+                self.pending_begin = ""  # no statement ran: nothing to commit
+            elif depth == 0 and self.leftover is not None:
+                work, self.leftover = self.leftover, None
+                try:
+                    await self.while_writing(self.command("COMMIT"), work)
+                finally:
+                    self.leftover = None  # what is still left, the caller finishes
+            elif depth == 0:
                 await self.command("COMMIT")
                 if limited:
                     await self.end_read_only(timeout_ms)

@@ -88,6 +88,7 @@ class LiteConnection(Connection):
     dialect = "sqlite"
     style = "qmark"
     begin_sql = "BEGIN IMMEDIATE"
+    defers_begin = True
 
     def __init__(self, raw: aiosqlite.Connection, driver: LiteDriver) -> None:
         super().__init__()
@@ -95,8 +96,9 @@ class LiteConnection(Connection):
         self._driver = driver
         # Seconds each statement may run in a read-only transaction with a timeout; None: no limit.
         self._timeout: float | None = None
-        # Set by while_writing for the batch statement it waits on (see _take_underway).
+        # Set by while_writing for the call it waits on (see _take_signals).
         self._underway: asyncio.Future[None] | None = None
+        self._ended: threading.Event | None = None
 
     async def begin_read_only(self, timeout_ms: int | None) -> None:
         # SQLite has no read-only transaction: query_only refuses writes on this connection until it is reset.
@@ -130,6 +132,11 @@ class LiteConnection(Connection):
             raise ConnectionLost("the sqlite connection is closed (a call on it was cancelled)")
         if self._timeout is not None:
             fn = _limited(fn, self._timeout)
+        if self.pending_begin:
+            fn = _after(self.pending_begin, fn)
+            self.pending_begin = ""
+        if self._underway is not None:
+            fn = _signalled(fn, *self._take_signals())
         try:
             result: T = await self.raw._execute(fn, db)  # type: ignore[no-untyped-call]
             return result
@@ -145,51 +152,49 @@ class LiteConnection(Connection):
         return await self._run(lambda db: db.execute(sql, args).rowcount, sql)
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        underway = self._take_underway()
+        return await self._run(lambda db: db.executemany(sql, rows).rowcount, sql)
 
-        def run(db: sqlite3.Connection) -> int:
-            underway()
-            return db.executemany(sql, rows).rowcount
-
-        return await self._run(run, sql)
-
-    async def while_writing(self, write: Coroutine[Any, Any, int], work: Iterator[object]) -> int:
-        # The work shares the GIL with the connection's worker thread, which holds it while it binds a statement's
-        # parameters and drops it for SQLite's engine: the work starts when the worker enters the batch statement
-        # (it then runs until the engine runs), and goes on while the engine writes. Steps between event-loop turns
-        # would not do: each time the worker wants the GIL back it would wait for a forced switch (5 ms).
+    async def while_writing(self, write: Coroutine[Any, Any, T], work: Iterator[object]) -> T:
+        # The work shares the GIL with the connection's worker thread, which needs it around each call into SQLite
+        # (binding the parameters, and after every step of the engine, which runs without it). A thread that
+        # waits for the GIL gets it only when the holder lets go, at the latest after the switch interval (5 ms):
+        # work run in one go would stall the statement by that much at each such point (measured: a 10 ms
+        # INSERT took 21 ms next to 10 ms of float building). So each step of the work is followed by a short
+        # sleep, which hands the GIL over to the worker if it waits; the work starts once the worker's call has
+        # begun and stops when it has returned (what is left goes on during the COMMIT: see transaction).
         loop = asyncio.get_running_loop()
         underway: asyncio.Future[None] = loop.create_future()
-        self._underway = underway
+        ended = threading.Event()
+        self._underway, self._ended = underway, ended
         task = asyncio.ensure_future(write)
         first: list[asyncio.Future[Any]] = [task, underway]
         try:
             await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
             if not task.done():
-                for _ in work:
-                    pass
+                self.leftover = _steps(work, ended)
         except BaseException:
             task.cancel()
             await asyncio.wait([task])
             raise
         finally:
-            self._underway = None
+            self._underway = self._ended = None
             underway.cancel()
         return await task
 
-    def _take_underway(self) -> Callable[[], None]:
-        """For the batch statement about to be sent: what its worker-thread function calls first, to tell
-        while_writing that the statement is under way (nothing outside while_writing)."""
-        fut, self._underway = self._underway, None
+    def _take_signals(self) -> tuple[Callable[[], None], threading.Event | None]:
+        """For the call about to be sent while while_writing waits: what its worker-thread function calls first
+        (telling while_writing that the call is under way), and the event it sets when it returns."""
+        fut, ended = self._underway, self._ended
+        self._underway = self._ended = None
         if fut is None:
-            return _nothing
+            return _nothing, None
         loop = fut.get_loop()
 
         def signal() -> None:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
                 loop.call_soon_threadsafe(_resolve, fut)
 
-        return signal
+        return signal, ended
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         return await self._run(lambda db: db.execute(sql, args).fetchall(), sql)
@@ -203,7 +208,6 @@ class LiteConnection(Connection):
             raise DatabaseError(f"query {q.name} is not a one-row INSERT ... VALUES")
         head, one, tail = parts
         width = one.count("?")
-        underway = self._take_underway()
 
         def run(db: sqlite3.Connection) -> int:
             most = max(1, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width)
@@ -217,8 +221,6 @@ class LiteConnection(Connection):
                     chunk = rows[i : i + most]
                     sql = head + ", ".join([one] * len(chunk)) + tail
                     args = list(itertools.chain.from_iterable(chunk))
-                    if i == 0:
-                        underway()
                     n += db.execute(sql, args).rowcount
             except BaseException:
                 if own:
@@ -266,6 +268,45 @@ def _limited(fn: Callable[[sqlite3.Connection], T], seconds: float) -> Callable[
         return fn(db)
 
     return run
+
+
+def _after(begin: str, fn: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3.Connection], T]:
+    def both(db: sqlite3.Connection) -> T:
+        db.execute(begin)
+        return fn(db)
+
+    return both
+
+
+# The sleep after each step of a batch's alongside work: long enough for the worker thread, when it waits for the
+# GIL, to take it (a thread wakes in tens of microseconds here), short enough to cost little (under a millisecond for
+# a batch's dozens of steps).
+_NAP = 0.00002
+
+
+def _signalled(
+    fn: Callable[[sqlite3.Connection], T], underway: Callable[[], None], ended: threading.Event | None
+) -> Callable[[sqlite3.Connection], T]:
+    def run(db: sqlite3.Connection) -> T:
+        underway()
+        try:
+            return fn(db)
+        finally:
+            if ended is not None:
+                ended.set()
+
+    return run
+
+
+def _steps(work: Iterator[object], ended: threading.Event) -> Iterator[object] | None:
+    """Run steps of `work` until the worker's call has returned, each followed by a sleep short enough to cost
+    little and long enough to hand the GIL over (see while_writing); the rest of the work, or None when done."""
+    nap = time.sleep
+    for _ in work:
+        if ended.is_set():
+            return work
+        nap(_NAP)
+    return None
 
 
 def _unlimit(db: sqlite3.Connection) -> None:
