@@ -318,13 +318,25 @@ def _fetchone(db: sqlite3.Connection, sql: str, args: Sequence[Any]) -> Row | No
     return row
 
 
+# The last whole second ts_out formatted, and its text up to the microseconds: one tuple, so that a thread reads a
+# pair that belongs together.
+_last_second: tuple[datetime, str] = (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01 00:00:00.")
+
+
 def ts_out(v: datetime) -> str:
-    # TS_FORMAT (six digits always, years 1000-9999) by %-formatting the fields: two thirds of the cost of an
-    # aware datetime's isoformat (which asks the zone for its offset), a fifth of strftime's.
+    # TS_FORMAT (six digits always, years 1000-9999). The times a batch writes mostly fall in one second: its text
+    # is kept, so a time in that second costs a subtraction and six digits (0.6 us instead of 1.2 us).
+    global _last_second
     if v.tzinfo is not UTC:
         v = v.astimezone(UTC)
-    fields = (v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
-    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % fields  # noqa: UP031 - 0.7 us, an f-string 1.3 us
+    base, head = _last_second
+    d = v - base
+    if not d.days and not d.seconds:
+        return "%s%06d" % (head, d.microseconds)  # noqa: UP031 - %-formatting is the fastest here
+    # %-formatting the fields: two thirds of the cost of an aware datetime's isoformat, a fifth of strftime's.
+    head = "%04d-%02d-%02d %02d:%02d:%02d." % (v.year, v.month, v.day, v.hour, v.minute, v.second)  # noqa: UP031
+    _last_second = (v.replace(microsecond=0), head)
+    return "%s%06d" % (head, v.microsecond)  # noqa: UP031
 
 
 def ts_in(v: str) -> datetime:
