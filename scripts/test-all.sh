@@ -40,7 +40,7 @@ RAWSTORE_TEST_DBS=sqlite,postgres,mysql,pgbouncer .venv/bin/pytest -q tests "$@"
 # The semantic-memory suite once more, on the PostgreSQL 18 with pgvector (its vector path: an HNSW index per
 # dimension); the run above covers its portable path on PostgreSQL 15, MariaDB and SQLite.
 RAWSTORE_TEST_DBS=pgvector .venv/bin/pytest -q tests/test_memories.py tests/test_memories_users.py tests/test_memories_fuzz.py \
-  tests/test_memories_search.py tests/test_memories_bulk.py
+  tests/test_memories_search.py tests/test_memories_bulk.py tests/test_memories_batch_check.py
 # The benchmark suite once, at small sizes, so it cannot rot (figures come from `rawstore bench` and
 # `python -m benchmarks.queue_workload`).
 RAWSTORE_BENCH_MESSAGES=2000 RAWSTORE_BENCH_READS=500 RAWSTORE_BENCH_JOBS=100 RAWSTORE_BENCH_ENQUEUE=1000 \

@@ -38,7 +38,7 @@ from ..validate import (
     plain_id,
     shown,
 )
-from . import vectors
+from . import batch, vectors
 from .pgvector import VectorStatements
 from .queries import MEMORY_FIELDS
 from .queries import MemoryItemQueries as Q
@@ -61,6 +61,8 @@ EF_SEARCH = 100
 """hnsw.ef_search of a pgvector search (raised to twice the rows asked for, at most 1,000)."""
 
 _CHUNK = 1000
+# From this many memories on, add_many first tries checking its batch a column at a time (batch.rows).
+_COLUMNWISE = 16
 _MAX_ID = "\U0010ffff" * 2
 _EMBEDDER = "memories.embedder"
 _VECTOR_SCHEMA = "memories.vector_schema"
@@ -449,8 +451,12 @@ class SemanticMemoryStore:
             return []
         # numpy embeddings of one dimension are checked and packed as one array (else one by one, in _check).
         pre = vectors.pack_rows([getattr(m, "embedding", None) for m in memories])
+        # A batch of the usual kind is checked a column at a time; any other memory by memory (naming what is wrong).
+        fast = batch.rows(t, memories, pre, self._ctx.ts_out, MAX_CONTENT) if len(memories) >= _COLUMNWISE else None
         check = self._check
-        if pre is None:
+        if fast is not None:
+            rows = fast
+        elif pre is None:
             rows = [check(t, m, None if single else i) for i, m in enumerate(memories)]
         else:
             blobs, width = pre
