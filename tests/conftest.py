@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,21 @@ async def store(backend: str, db_url: str) -> AsyncIterator[rawstore.Store]:
         yield s
     finally:
         await s.close()
+
+
+@pytest.fixture
+def app_url(backend: str, db_url: str) -> Iterator[str]:
+    """The test database as dbs.RLS_ROLE, with RLS enforced on the kit's tables (and turned off again afterwards);
+    for tests marked `requires("row_level_security")`."""
+    from rawstore import deploy
+
+    direct = dbs.direct_url(backend, db_url)
+    app = dbs.rls_role_url(direct, db_url)
+    asyncio.run(deploy.rls(direct, "enable"))
+    try:
+        yield app
+    finally:
+        asyncio.run(deploy.rls(direct, "disable"))
 
 
 @pytest.fixture

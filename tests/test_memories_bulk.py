@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from rawstore.memories.records import Memory, User
 from rawstore.queryset import Batch, Exec, QuerySet, bind
 from rawstore.sqlfiles import CopyTarget, load_queries, multi_row, parse_sql_file
 from rawstore.store import codecs
-from tests import dbs
 
 DIMS = 200
 # Above add_many's threshold for building the returned memories alongside the write (20,000 floats).
@@ -176,19 +174,6 @@ async def test_postgres_batches_go_by_copy(store: Store) -> None:
 
 
 # -- row-level security: PostgreSQL refuses COPY FROM, the batch goes by its INSERT -----------------------------------
-
-
-@pytest.fixture
-def app_url(backend: str, db_url: str) -> Iterator[str]:
-    from rawstore import deploy
-
-    direct = dbs.direct_url(backend, db_url)
-    app = dbs.rls_role_url(direct, db_url)
-    asyncio.run(deploy.rls(direct, "enable"))
-    try:
-        yield app
-    finally:
-        asyncio.run(deploy.rls(direct, "disable"))
 
 
 @pytest.mark.requires("row_level_security")

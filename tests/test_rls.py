@@ -5,7 +5,7 @@ and through PgBouncer's transaction pooling."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,18 +14,6 @@ from rawstore import AICall, Message, Thread, cli, deploy
 from tests import dbs
 
 pytestmark = pytest.mark.requires("row_level_security")
-
-
-@pytest.fixture
-def app_url(backend: str, db_url: str) -> Iterator[str]:
-    """The test database as dbs.RLS_ROLE, with RLS enforced on the kit's tables (and turned off again afterwards)."""
-    direct = dbs.direct_url(backend, db_url)
-    app = dbs.rls_role_url(direct, db_url)
-    asyncio.run(deploy.rls(direct, "enable"))
-    try:
-        yield app
-    finally:
-        asyncio.run(deploy.rls(direct, "disable"))
 
 
 async def _open(url: str, backend: str, **kw: object) -> rawstore.Store:

@@ -96,9 +96,8 @@ class LiteConnection(Connection):
         self._driver = driver
         # Seconds each statement may run in a read-only transaction with a timeout; None: no limit.
         self._timeout: float | None = None
-        # Set by while_writing for the call it waits on (see _take_signals).
-        self._underway: asyncio.Future[None] | None = None
-        self._ended: threading.Event | None = None
+        # Set by while_writing for the call it waits on: (resolved when the call starts, set when it returns).
+        self._waiting: tuple[asyncio.Future[None], threading.Event] | None = None
 
     async def begin_read_only(self, timeout_ms: int | None) -> None:
         # SQLite has no read-only transaction: query_only refuses writes on this connection until it is reset.
@@ -135,8 +134,9 @@ class LiteConnection(Connection):
         if self.pending_begin:
             fn = _after(self.pending_begin, fn)
             self.pending_begin = ""
-        if self._underway is not None:
-            fn = _signalled(fn, *self._take_signals())
+        if self._waiting is not None:
+            fn = _signalled(fn, *self._waiting)
+            self._waiting = None
         try:
             result: T = await self.raw._execute(fn, db)  # type: ignore[no-untyped-call]
             return result
@@ -165,7 +165,7 @@ class LiteConnection(Connection):
         loop = asyncio.get_running_loop()
         underway: asyncio.Future[None] = loop.create_future()
         ended = threading.Event()
-        self._underway, self._ended = underway, ended
+        self._waiting = (underway, ended)
         task = asyncio.ensure_future(write)
         first: list[asyncio.Future[Any]] = [task, underway]
         try:
@@ -177,24 +177,9 @@ class LiteConnection(Connection):
             await asyncio.wait([task])
             raise
         finally:
-            self._underway = self._ended = None
+            self._waiting = None
             underway.cancel()
         return await task
-
-    def _take_signals(self) -> tuple[Callable[[], None], threading.Event | None]:
-        """For the call about to be sent while while_writing waits: what its worker-thread function calls first
-        (telling while_writing that the call is under way), and the event it sets when it returns."""
-        fut, ended = self._underway, self._ended
-        self._underway = self._ended = None
-        if fut is None:
-            return _nothing, None
-        loop = fut.get_loop()
-
-        def signal() -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
-                loop.call_soon_threadsafe(_resolve, fut)
-
-        return signal, ended
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         return await self._run(lambda db: db.execute(sql, args).fetchall(), sql)
@@ -250,10 +235,6 @@ class LiteConnection(Connection):
         await self._run(lambda db: db.execute(sql), sql)
 
 
-def _nothing() -> None:
-    return None
-
-
 def _resolve(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
@@ -285,15 +266,18 @@ _NAP = 0.00002
 
 
 def _signalled(
-    fn: Callable[[sqlite3.Connection], T], underway: Callable[[], None], ended: threading.Event | None
+    fn: Callable[[sqlite3.Connection], T], underway: asyncio.Future[None], ended: threading.Event
 ) -> Callable[[sqlite3.Connection], T]:
+    """`fn` telling while_writing, from the worker thread, when it starts and when it has returned."""
+    loop = underway.get_loop()
+
     def run(db: sqlite3.Connection) -> T:
-        underway()
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+            loop.call_soon_threadsafe(_resolve, underway)
         try:
             return fn(db)
         finally:
-            if ended is not None:
-                ended.set()
+            ended.set()
 
     return run
 
